@@ -1,0 +1,166 @@
+"""Plain typed objects that flow through the pipeline.
+
+Data moves one way: reader -> lines -> events/boots -> findings -> report.
+Every stage consumes and produces these dataclasses only, so each stage can be
+tested (and replaced) on its own and the library API hands out the same
+objects the CLI prints.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+#: Version of the JSON shapes printed by ``events``, ``boots`` and the report.
+SCHEMA_VERSION = 1
+
+#: Kernel report kinds (multi-line structures assembled from many lines).
+REPORT_KINDS = ("kernel_panic", "oops", "bug", "warning", "lockup", "call_trace")
+
+LEVEL_NAMES = ("emerg", "alert", "crit", "err", "warning", "notice", "info", "debug")
+
+
+@dataclass(slots=True)
+class Line:
+    """One physical input line with its envelope (prefixes) taken apart."""
+
+    source: str
+    number: int  # 1-based line number in the (decompressed) input
+    raw: str  # decoded text, control characters removed, no newline
+    body: str  # the kernel message after every prefix
+    timestamp: float | None = None  # seconds since boot (dmesg stamp)
+    level: int | None = None  # syslog level 0..7
+    caller: str | None = None  # CONFIG_PRINTK_CALLER id: "T123" / "C4"
+    quote_depth: int = 0  # '>' markers of a mail/bug quote
+    origin: str = "console"  # console | journal | syslog | json | plain
+    kernel: bool = True  # False for userspace lines of a journal/syslog
+    torn: bool = False  # the line carries a fragment of another line
+    truncated: bool = False  # cut at the reader's maximum line length
+
+
+@dataclass(slots=True)
+class Frame:
+    """One entry of a Call Trace (or the RIP line)."""
+
+    function: str | None
+    offset: int | None = None
+    size: int | None = None
+    module: str | None = None
+    reliable: bool = True  # False for '?' frames
+    context: str | None = None  # TASK / IRQ / NMI / SOFTIRQ
+    address: str | None = None  # raw address where printed instead of a symbol
+    line: int | None = None
+
+    def __str__(self) -> str:
+        if self.function is None:
+            return self.address or "?"
+        text = self.function
+        if self.offset is not None:
+            text += f"+{self.offset:#x}"
+            if self.size is not None:
+                text += f"/{self.size:#x}"
+        if self.module:
+            text += f" [{self.module}]"
+        return ("? " if not self.reliable else "") + text
+
+
+@dataclass(slots=True)
+class Event:
+    """A structured event: a known message or a whole kernel report.
+
+    ``fields`` holds the kind-specific values (``title``, ``frames``, IOMMU
+    index, addresses...). They are flattened into the JSON object.
+    """
+
+    kind: str
+    source: str
+    boot: int
+    line: int
+    end_line: int
+    text: list[str]
+    timestamp: float | None = None
+    level: str | None = None
+    caller: str | None = None
+    subsystem: str | None = None
+    message: str | None = None  # stable id of a known message
+    fields: dict[str, Any] = field(default_factory=dict)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """Common attribute or kind-specific field, as rules address them."""
+        if name in _EVENT_ATTRS:
+            return getattr(self, name)
+        return self.fields.get(name, default)
+
+    @property
+    def title(self) -> str:
+        return self.fields.get("title") or self.message or self.kind
+
+    @property
+    def lines(self) -> range:
+        return range(self.line, self.end_line + 1)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"schema": SCHEMA_VERSION}
+        for name in _EVENT_ATTRS:
+            out[name] = getattr(self, name)
+        for key, value in self.fields.items():
+            out[key] = _plain(value)
+        return out
+
+
+_EVENT_ATTRS = (
+    "kind", "source", "boot", "line", "end_line", "timestamp", "level", "caller",
+    "subsystem", "message", "text",
+)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Frame):
+        return {k: v for k, v in asdict(value).items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+@dataclass(slots=True)
+class Boot:
+    """One kernel run seen in one input: from its start to how it ended."""
+
+    source: str
+    index: int  # 0-based within the source
+    first_line: int
+    last_line: int
+    started_by: str  # banner | timestamp reset | decompressor | after panic | start of input
+    release: str | None = None
+    release_from: str | None = None  # banner | report (CPU: line) | command line
+    command_line: str | None = None
+    role: str = "unknown"  # first | kdump | unknown
+    role_reason: str | None = None
+    hardware: str | None = None
+    ended: str = "cut off"  # panic | reboot | cut off | next boot
+    panic_message: str | None = None
+    kdump_loaded: bool = False  # a report line said 'Kdump: loaded'
+    first_timestamp: float | None = None
+    last_timestamp: float | None = None
+    event_count: int = 0
+    plain_lines: int = 0  # lines kept as plain messages (not events)
+    dropped_messages: int = 0  # 'printk messages dropped' / '** N printk messages dropped **'
+    torn_lines: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {"schema": SCHEMA_VERSION}
+        out.update(asdict(self))
+        return out
+
+
+@dataclass(slots=True)
+class Capture:
+    """Everything ingestion learnt from one input."""
+
+    source: str
+    boots: list[Boot]
+    events: list[Event]
+    total_lines: int
+    plain_lines: int
+    torn_lines: int = 0
+    truncated_lines: int = 0
+    formats: dict[str, int] = field(default_factory=dict)  # origin -> line count
