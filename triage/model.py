@@ -35,6 +35,7 @@ class Line:
     kernel: bool = True  # False for userspace lines of a journal/syslog
     torn: bool = False  # the line carries a fragment of another line
     truncated: bool = False  # cut at the reader's maximum line length
+    boot_id: str | None = None  # journal JSON records carry the boot they belong to
 
 
 @dataclass(slots=True)

@@ -1,0 +1,157 @@
+"""Split one capture into boots and learn what each boot was.
+
+A capture often holds two kernels: the one that crashed and the kdump kernel.
+A new boot starts at a ``Linux version`` banner, at decompressor output, at a
+journal boot marker, when printk time stamps jump back (the banner was not
+captured), or at the first kernel message after a panic that is not part of
+the panic's own trailer (x86 stops all other CPUs in panic(), so the crashed
+kernel prints nothing new after it).
+"""
+from __future__ import annotations
+
+from .model import Boot, Event
+
+#: Time stamps may step back a little when CPUs interleave; more is a reboot.
+RESET_TOLERANCE = 0.1
+
+#: What a crashed kernel still prints after ``Kernel panic - not syncing``.
+PANIC_TRAILER = {
+    "kernel_offset", "rebooting", "crash_kexec", "printk_dropped", "sysrq_crash",
+}
+
+
+class BootTracker:
+    """Keeps the current boot of one source and closes it when the next starts."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.boots: list[Boot] = []
+        self.current = Boot(source=source, index=0, first_line=1, last_line=0, started_by="start of input")
+        self.boots.append(self.current)
+        self._kernel_lines = 0  # kernel lines seen in the current boot
+        self._banner_seen = False
+        self._last_timestamp: float | None = None
+        self._panicked = False
+        self._journal_boot: str | None = None
+        self._stamp_line = 0  # line whose stamp last updated the boot ...
+        self._stamp_before: float | None = None  # ... and the boot's last stamp before it
+
+    # -- starting boots --------------------------------------------------
+    @property
+    def index(self) -> int:
+        return self.current.index
+
+    def start(self, reason: str, line: int) -> None:
+        """Begin a new boot at ``line`` unless the current one is still empty."""
+        if self._kernel_lines == 0 and not self._banner_seen:
+            if self.current.started_by == "start of input":
+                self.current.started_by = reason
+            return
+        previous = self.current
+        if previous.ended == "cut off":
+            previous.ended = "next boot"
+        stamp = None
+        if self._stamp_line == line:  # this line's stamp was booked to the old boot
+            stamp = previous.last_timestamp
+            previous.last_timestamp = self._stamp_before
+            if previous.first_timestamp == stamp and self._stamp_before is None:
+                previous.first_timestamp = None
+        previous.last_line = min(previous.last_line, line - 1)
+        self.current = Boot(source=self.source, index=previous.index + 1, first_line=line,
+                            last_line=line - 1, started_by=reason, first_timestamp=stamp, last_timestamp=stamp)
+        if previous.ended == "panic" and previous.kdump_loaded:
+            self.current.role, self.current.role_reason = "kdump", "follows a panic with 'Kdump: loaded'"
+        self.boots.append(self.current)
+        self._kernel_lines = 0
+        self._banner_seen = False
+        self._last_timestamp = stamp
+        self._panicked = False
+
+    def before_line(self, timestamp: float | None, line: int, journal_boot: str | None) -> None:
+        """Boundaries visible from the envelope alone: stamp reset, journal boot id."""
+        if journal_boot is not None:
+            if self._journal_boot is not None and journal_boot != self._journal_boot:
+                self.start("journal boot id", line)
+            self._journal_boot = journal_boot
+        if timestamp is None:
+            return
+        last = self._last_timestamp
+        if last is not None and timestamp < last - RESET_TOLERANCE:
+            self.start("timestamp reset", line)
+        self._last_timestamp = timestamp
+        self._stamp_line, self._stamp_before = line, self.current.last_timestamp
+        if self.current.first_timestamp is None:
+            self.current.first_timestamp = timestamp
+        self.current.last_timestamp = timestamp
+
+    def after_panic_starts_boot(self, message: str | None, kind: str) -> bool:
+        """Whether a kernel line seen after a panic belongs to a new boot."""
+        if not self._panicked:
+            return False
+        if kind in ("sev", "iommu_event") or message in PANIC_TRAILER:
+            return False
+        return True
+
+    def panic_seen(self) -> None:
+        """A panic header opened in the current boot: what follows is trailer or a new boot."""
+        self._panicked = True
+
+    def banner(self, line: int) -> None:
+        if self.current.first_line == line:  # the banner's stamp reset already split here
+            self.current.started_by = "banner"
+        elif self._banner_seen or self._kernel_lines > 2:
+            self.start("banner", line)
+        elif self.current.started_by == "start of input":
+            self.current.started_by = "banner"
+        self._banner_seen = True
+
+    # -- learning about the current boot -----------------------------------
+    def kernel_line(self, line: int) -> None:
+        self._kernel_lines += 1
+        self.current.last_line = max(self.current.last_line, line)
+
+    def plain(self, count: int, last_line: int) -> None:
+        self.current.plain_lines += count
+        self.current.last_line = max(self.current.last_line, last_line)
+
+    def torn(self) -> None:
+        self.current.torn_lines += 1
+
+    def record(self, event: Event) -> None:
+        """Update the boot the event belongs to."""
+        boot = self.boots[event.boot]
+        boot.event_count += 1
+        boot.last_line = max(boot.last_line, event.end_line)
+        kind, message = event.kind, event.message
+        if kind == "boot_banner" and boot.release is None:
+            boot.release, boot.release_from = event.fields.get("release"), "banner"
+        elif kind == "command_line" and boot.command_line is None:
+            boot.command_line = event.fields.get("command_line") or ""
+            if event.fields.get("kdump"):
+                boot.role, boot.role_reason = "kdump", "command line carries elfcorehdr="
+            elif boot.role == "unknown":
+                boot.role, boot.role_reason = "first", "command line without elfcorehdr="
+        elif message == "hardware" and boot.hardware is None:
+            boot.hardware = event.fields.get("hardware")
+        elif message in ("translation_pre_enabled_copy", "translation_pre_enabled_reuse") and boot.role == "unknown":
+            boot.role, boot.role_reason = "kdump", "AMD-Vi found translation enabled by the previous kernel (kdump only)"
+        elif message == "printk_dropped":
+            boot.dropped_messages += int(event.fields.get("count") or 0)
+        elif message in ("power_down", "reboot") and boot.ended != "panic":
+            boot.ended = "reboot"
+        if event.fields.get("hardware") and boot.hardware is None:
+            boot.hardware = event.fields["hardware"]
+        if event.fields.get("kdump_loaded"):
+            boot.kdump_loaded = True
+        if event.fields.get("release") and boot.release is None and kind != "boot_banner":
+            boot.release, boot.release_from = event.fields["release"], "report (CPU: line)"
+        if kind == "kernel_panic" and boot.ended != "panic":
+            boot.ended = "panic"
+            boot.panic_message = event.fields.get("panic_message")
+
+    def finish(self) -> list[Boot]:
+        """Close the last boot and settle roles that only hindsight gives."""
+        for before, after in zip(self.boots, self.boots[1:]):
+            if after.role == "kdump" and before.role == "unknown" and before.ended == "panic" and before.kdump_loaded:
+                before.role, before.role_reason = "first", "panicked; the next boot is its kdump kernel"
+        return self.boots

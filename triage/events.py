@@ -1,0 +1,336 @@
+"""Assemble scanned lines into events and boots (the ingestion stage).
+
+Known one-line messages (grammars/amd_vi.lark, sev.lark, kernel.lark) become
+events at once; report lines (grammars/report.lark) are gathered until the
+report ends and then parsed as a whole. Events come out in input order.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from . import grammar
+from .boots import BootTracker
+from .lines import Scanned
+from .model import LEVEL_NAMES, Event, Line
+from .reports import END_CLASSES, HEADER_KIND, OOPS_DETAIL, Classified, build_fields, parse_report
+
+#: A report ends when this many lines pass without a line of it.
+MAX_REPORT_GAP = 40
+#: ... or when this many seconds pass between two of its lines.
+MAX_REPORT_SECONDS = 10.0
+
+PSP_COMMANDS = {
+    0x81: "SNP_INIT", 0x82: "SNP_SHUTDOWN", 0x83: "SNP_PLATFORM_STATUS", 0x84: "SNP_DF_FLUSH",
+    0x85: "SNP_INIT_EX", 0x86: "SNP_SHUTDOWN_EX", 0x90: "SNP_DECOMMISSION", 0x91: "SNP_ACTIVATE",
+    0x92: "SNP_GUEST_STATUS", 0x93: "SNP_GCTX_CREATE", 0x94: "SNP_GUEST_REQUEST", 0x95: "SNP_ACTIVATE_EX",
+    0xA0: "SNP_LAUNCH_START", 0xA1: "SNP_LAUNCH_UPDATE", 0xA2: "SNP_LAUNCH_FINISH",
+    0xB0: "SNP_DBG_DECRYPT", 0xB1: "SNP_DBG_ENCRYPT", 0xC7: "SNP_PAGE_RECLAIM", 0xC8: "SNP_PAGE_UNSMASH",
+    0xC9: "SNP_CONFIG", 0xCA: "SNP_DOWNLOAD_FIRMWARE_EX", 0xCB: "SNP_COMMIT", 0xCD: "SNP_VLEK_LOAD",
+    0xCE: "SNP_FEATURE_INFO", 0x01: "INIT", 0x02: "SHUTDOWN", 0x0A: "DF_FLUSH", 0x0B: "DOWNLOAD_FIRMWARE",
+}
+
+_EVENT_KV = re.compile(r"([\w\[\]]+)=([^\s,\]]+)")
+_DEVICE_PREFIX = re.compile(r"^(?:(?P<driver>[\w-]+) (?P<device>[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]|ivhd\d+): )")
+_SEV_LIKE = re.compile(r"^(?:(?:ccp|psp) [0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]: |SEV-SNP: |SEV: |kvm_amd: SEV)")
+_JOURNAL_BOOT = re.compile(r"^-- (?:Boot [0-9a-f]+|Reboot) --")
+_SUBSYSTEM = re.compile(r"^([\w.-]{2,20}): ")
+
+
+class Assembler:
+    """Streaming assembly of one source's scanned lines."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.boots = BootTracker(source)
+        self.tables = [grammar.message_table(name) for name in ("amd_vi", "sev", "kernel")]
+        self.classes = grammar.line_classes()
+        self.report: list[Classified] = []
+        self.report_boot = 0
+        self.held: list[Event] = []  # messages printed while a report is open
+        self.total_lines = 0
+        self.plain_lines = 0
+        self.torn_lines = 0
+        self.truncated_lines = 0
+        self.formats: dict[str, int] = {}
+        self.plain_events = False  # emit every other line as a 'message' event
+
+    # -- input -------------------------------------------------------------
+    def feed(self, item: Scanned) -> list[Event]:
+        out: list[Event] = []
+        if item.skipped:
+            self._plain(item.skipped, (item.line.number - 1) if item.line else self.total_lines + item.skipped)
+        line = item.line
+        if line is None:
+            return out
+        self.total_lines = line.number
+        self.formats[line.origin] = self.formats.get(line.origin, 0) + 1
+        if line.truncated:
+            self.truncated_lines += 1
+        if line.torn:
+            self.torn_lines += 1
+            self.boots.torn()
+        if not line.kernel or not line.body.strip():
+            self._plain_line(line, out)
+            return out
+        if _JOURNAL_BOOT.match(line.body):
+            self._close_report(out)
+            self.boots.start("journal boot marker", line.number + 1)
+            self._plain(1, line.number)
+            return out
+        self._boundaries(line, out)
+        message = self._message(line)
+        if message is not None:
+            self._on_message(message, line, out)
+            return out
+        classified = self.classes.classify(line.body)
+        if classified is not None and self._on_report_line(Classified(classified[0], classified[1], line), out):
+            return out
+        fallback = self._unknown_subsystem_event(line)
+        if fallback is not None:
+            self._on_message(fallback, line, out)
+            return out
+        if self._continues_report(line):
+            self.report.append(Classified("CONTINUATION", {}, line))
+            return out
+        self._plain_line(line, out)
+        return out
+
+    def finish(self) -> list[Event]:
+        out: list[Event] = []
+        self._close_report(out)
+        self._flush(out)
+        self.boots.finish()
+        return out
+
+    # -- plain lines and boundaries ----------------------------------------
+    def _plain(self, count: int, last_line: int) -> None:
+        self.plain_lines += count
+        self.total_lines = max(self.total_lines, last_line)
+        self.boots.plain(count, last_line)
+
+    def _plain_line(self, line: Line, out: list[Event]) -> None:
+        self._plain(1, line.number)
+        if not self.plain_events:
+            return
+        event = self._event("message", line, None, None, {})
+        if self.report:
+            self.held.append(event)
+        else:
+            self._flush(out)
+            out.append(event)
+
+    def _boundaries(self, line: Line, out: list[Event]) -> None:
+        before = self.boots.index
+        if self.report and line.timestamp is not None:
+            last = self.report[-1].line
+            if last.timestamp is not None and line.timestamp < last.timestamp - 0.1:
+                self._close_report(out)
+        self.boots.before_line(line.timestamp, line.number, line.boot_id)
+        if self.boots.index != before:
+            self._close_report(out)
+        self.boots.kernel_line(line.number)
+
+    def _continues_report(self, line: Line) -> bool:
+        """An untriggered line right after a report header: its wrapped end."""
+        if not self.report or line.timestamp is not None or not line.body.strip():
+            return False
+        last = self.report[-1]
+        return last.cls == "PANIC" and last.line.number == line.number - 1 and last.line.quote_depth == line.quote_depth
+
+    # -- known messages ---------------------------------------------------------
+    def _message(self, line: Line) -> Event | None:
+        body = line.body
+        for table in self.tables:
+            found = table.match(body)
+            if found is None:
+                continue
+            message, fields, prefix = found
+            return self._message_event(table.name, message, fields, prefix, line)
+        return None
+
+    def _message_event(self, table: str, message: str, fields: dict[str, Any], prefix: str, line: Line) -> Event:
+        kind, subsystem = _KIND_OF_TABLE[table], None
+        if table == "amd_vi":
+            subsystem = "AMD-Vi"
+            device = _DEVICE_PREFIX.match(prefix)
+            if device:
+                fields.setdefault("device_prefix", device.group("device"))
+            if message == "event_logged":
+                kind = "iommu_event"
+                fields = _event_fields(fields, device.group("device") if device else None)
+            elif message == "snp_not_supported":
+                fields = {"reason": fields.get("reason_snp", "")}
+            elif message in ("iommu_pfn_rmp", "psmash_failed"):
+                fields["pfn"] = fields.pop("pfn_x", None)
+        elif table == "sev":
+            subsystem = _sev_subsystem(prefix, line.body[len(prefix):])
+            if message == "psp_cmd_timeout":
+                fields["command_name"] = PSP_COMMANDS.get(fields.get("command"), "unknown")
+            elif message == "api_version":
+                fields["snp"] = fields.pop("sev_kind", "") == "SEV-SNP"
+            elif message == "rmpupdate_failed":
+                fields["pfn"] = fields.pop("pfn_x", None)
+            if prefix:
+                fields.setdefault("device", prefix.rstrip(": ").split(" ")[-1])
+        else:
+            if message == "banner":
+                kind = "boot_banner"
+            elif message == "command_line":
+                kind = "command_line"
+                fields["kdump"] = "elfcorehdr=" in (fields.get("command_line") or "")
+            sub = _SUBSYSTEM.match(line.body)
+            subsystem = sub.group(1) if sub else None
+        return self._event(kind, line, subsystem, None if message == "_unknown" else message, fields)
+
+    def _unknown_subsystem_event(self, line: Line) -> Event | None:
+        """Driver lines of AMD-Vi or ccp/SEV that no rule names: kept as events."""
+        body = line.body
+        amd = self.tables[0].prefix.match(body)
+        if amd is not None and amd.group(0):
+            return self._event("amd_vi", line, "AMD-Vi", None, {})
+        sev = _SEV_LIKE.match(body)
+        if sev is not None:
+            return self._event("sev", line, _sev_subsystem(sev.group(0), body[sev.end():]), None, {})
+        return None
+
+    def _event(self, kind: str, line: Line, subsystem: str | None, message: str | None, fields: dict[str, Any]) -> Event:
+        return Event(
+            kind=kind, source=self.source, boot=self.boots.index, line=line.number, end_line=line.number,
+            text=[line.raw], timestamp=line.timestamp, level=_level(line.level), caller=line.caller,
+            subsystem=subsystem, message=message, fields=fields,
+        )
+
+    def _on_message(self, event: Event, line: Line, out: list[Event]) -> None:
+        if event.kind == "boot_banner":
+            self._close_report(out)
+            self.boots.banner(line.number)
+            event.boot = self.boots.index
+        elif event.message == "decompressor":
+            self._close_report(out)
+            self.boots.start("decompressor", line.number)
+            event.boot = self.boots.index
+        elif self.boots.after_panic_starts_boot(event.message, event.kind):
+            self._close_report(out)
+            self.boots.start("after panic", line.number)
+            event.boot = self.boots.index
+        if self.report and line.number - self.report[-1].line.number <= MAX_REPORT_GAP:
+            self.held.append(event)
+        else:
+            self._close_report(out)
+            self._emit(event, out)
+
+    # -- reports -------------------------------------------------------------
+    def _on_report_line(self, item: Classified, out: list[Event]) -> bool:
+        """Add a report line; False when it is not part of any report."""
+        cls = item.cls
+        line = item.line
+        if self.report and not self._fits(item):
+            self._close_report(out)
+        if self.report:
+            first = self.report[0]
+            if cls in HEADER_KIND and cls not in ("CPU_LINE", "TRACE_HEAD"):
+                absorb = cls in OOPS_DETAIL and first.cls in ("PAGE_FAULT", "KERNEL_BUG", "BUG") and not self._has(OOPS_DETAIL, skip_first=True)
+                if not absorb:
+                    self._close_report(out)
+                    self._open(item, out)
+                    return True
+            elif cls == "CPU_LINE" and (self._has({"CPU_LINE", "PID_LINE"}) or self._has({"FRAME"})):
+                self._close_report(out)
+                self._open(item, out)
+                return True
+            self.report.append(item)
+            if cls in END_CLASSES:
+                self._close_report(out)
+            return True
+        if cls in HEADER_KIND:
+            if self.boots.after_panic_starts_boot(None, "report") and cls not in ("NMI_BACKTRACE", "CPU_LINE", "TRACE_HEAD"):
+                self.boots.start("after panic", line.number)
+            self._open(item, out)
+            return True
+        if cls == "END_PANIC":
+            return False
+        return False
+
+    def _fits(self, item: Classified) -> bool:
+        last = self.report[-1].line
+        line = item.line
+        if line.number - last.number > MAX_REPORT_GAP or line.quote_depth != last.quote_depth:
+            return False
+        if line.timestamp is not None and last.timestamp is not None and line.timestamp - last.timestamp > MAX_REPORT_SECONDS:
+            return False
+        if line.caller and last.caller and line.caller != last.caller and item.cls in HEADER_KIND:
+            return False
+        return True
+
+    def _has(self, classes: set[str], skip_first: bool = False) -> bool:
+        items = self.report[1:] if skip_first else self.report
+        return any(i.cls in classes for i in items)
+
+    def _open(self, item: Classified, out: list[Event]) -> None:
+        self._flush(out)
+        self.report = [item]
+        self.report_boot = self.boots.index
+        if item.cls == "PANIC":
+            self.boots.panic_seen()
+
+    def _close_report(self, out: list[Event]) -> None:
+        if not self.report:
+            self._flush(out)
+            return
+        items, self.report = self.report, []
+        header = items[0]
+        kind = HEADER_KIND.get(header.cls, "call_trace")
+        parts = parse_report(items)
+        fields = build_fields(kind, parts)
+        first, last = items[0].line, items[-1].line
+        event = Event(
+            kind=kind, source=self.source, boot=self.report_boot, line=first.number, end_line=last.number,
+            text=[i.line.raw for i in items], timestamp=first.timestamp, level=_level(first.level),
+            caller=first.caller, subsystem=None, message=None, fields=fields,
+        )
+        self.held.append(event)
+        self._flush(out)
+
+    def _flush(self, out: list[Event]) -> None:
+        if not self.held:
+            return
+        held, self.held = sorted(self.held, key=lambda e: e.line), []
+        for event in held:
+            self._emit(event, out)
+
+    def _emit(self, event: Event, out: list[Event]) -> None:
+        if event.kind != "message":
+            self.boots.record(event)
+        out.append(event)
+
+
+_KIND_OF_TABLE = {"amd_vi": "amd_vi", "sev": "sev", "kernel": "kernel_message"}
+
+
+def _level(level: int | None) -> str | None:
+    return LEVEL_NAMES[level] if level is not None and 0 <= level < 8 else None
+
+
+def _sev_subsystem(prefix: str, rest: str) -> str:
+    if prefix.startswith("kvm_amd"):
+        return "kvm_amd"
+    if rest.startswith("SEV-SNP") or prefix.startswith("SEV-SNP"):
+        return "SEV-SNP"
+    if prefix.startswith(("ccp", "psp")):
+        return "ccp"
+    return "SEV"
+
+
+_EVENT_INT_FIELDS = ("domain", "address", "flags", "pasid", "gpa", "spa", "vmg_tag", "flags_rmp", "tag")
+
+
+def _event_fields(fields: dict[str, Any], device: str | None) -> dict[str, Any]:
+    """Decode ``Event logged [TYPE key=value ...]`` in all its spellings."""
+    out: dict[str, Any] = {"event_type": fields.get("event_type"), "device": device}
+    for key, value in _EVENT_KV.findall(str(fields.get("event_fields") or "")):
+        key = key.replace("[", "").replace("]", "")
+        out[key] = grammar.convert(key, value) if key in _EVENT_INT_FIELDS or key.startswith("event") else value
+    for key in _EVENT_INT_FIELDS:
+        out.setdefault(key, None)
+    return out

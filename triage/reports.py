@@ -1,0 +1,266 @@
+"""Turn the classified lines of one kernel report into a report event.
+
+The lines were classified by the line classes of grammars/report.lark; here
+lark's LALR parser checks them against the report structure of the same
+grammar and a small transformer collects header, details and frames.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from lark import Lark, Token, Transformer
+from lark.exceptions import LarkError
+from lark.lexer import Lexer
+
+from .model import Frame, Line
+from .paths import data_dir
+
+HEADER_KIND = {
+    "PANIC": "kernel_panic",
+    "PAGE_FAULT": "oops", "GPF": "oops", "INVALID_OPCODE": "oops", "DIVIDE_ERROR": "oops",
+    "OOPS_LINE": "oops", "ARM_OOPS": "oops",
+    "KERNEL_BUG": "bug", "KMEMLEAK": "bug", "UBSAN": "bug", "BUG": "bug",
+    "WARNING": "warning", "LOCKDEP_INFO": "warning",
+    "SOFT_LOCKUP": "lockup", "WORKQUEUE_LOCKUP": "lockup", "HARD_LOCKUP": "lockup",
+    "HUNG_TASK": "lockup", "RCU_STALL": "lockup",
+    "NMI_BACKTRACE": "call_trace", "CPU_LINE": "call_trace", "TRACE_HEAD": "call_trace",
+}
+#: Lines that state the oops itself; absorbed when they follow a BUG/oops header.
+OOPS_DETAIL = {"PAGE_FAULT", "GPF", "INVALID_OPCODE", "DIVIDE_ERROR", "OOPS_LINE", "ARM_OOPS"}
+END_CLASSES = {"END_TRACE", "END_PANIC"}
+
+#: Frames that print or raise the report, never its cause.
+_PLUMBING = re.compile(
+    r"^(?:_*dump_stack(?:_lvl)?|show_stack|show_trace_log_lvl|panic|nmi_panic|vpanic|__warn|"
+    r"warn_slowpath\w*|report_bug|handle_bug|exc_invalid_op|asm_exc_invalid_op|invalid_op|do_error_trap|"
+    r"do_trap|do_invalid_op|die|oops_end|no_context|__bad_area\w*|bad_area\w*|page_fault_oops|"
+    r"kernelmode_fixup_or_oops|do_user_addr_fault|exc_page_fault|asm_exc_page_fault|page_fault|"
+    r"do_page_fault|__do_page_fault|async_page_fault|kasan_\w+|__kasan_\w+|print_address_description\w*|"
+    r"print_report|check_memory_region\w*|__asan_\w+|ubsan_\w+|__ubsan_\w+|kmsan_\w+|__msan_\w+|"
+    r"kcsan_\w+|__tsan_\w+|print_\w+|lockdep_\w+|__lock_acquire|lock_acquire|validate_chain|"
+    r"check_\w+_usage|mark_lock\w*|debug_\w+|__might_sleep|___might_sleep|__might_fault|__might_resched|"
+    r"__schedule_bug|nmi_cpu_backtrace\w*|nmi_trigger_cpumask_backtrace|arch_trigger_cpumask_backtrace|"
+    r"watchdog\w*|check_hung_\w+|hung_task\w*|rcu_dump\w*|print_cpu_stall\w*|rcu_check_gp_kthread\w*|"
+    r"sysrq_handle_crash|__handle_sysrq\w*|fortify_panic|__stack_chk_fail|bug_handler|"
+    r"__x86_return_thunk|__pfx_\w+|entry_SYSCALL_64\w*|do_syscall_64|ret_from_fork\w*|kthread|"
+    r"common_startup_64|secondary_startup_64\w*)$"
+)
+_COMPILER_SUFFIX = re.compile(r"(?:\.(?:part|isra|constprop|cold|llvm|lto_priv)(?:\.\d+)?)+$")
+
+
+def normalize_function(name: str) -> str:
+    """``iommu_completion_wait.part.0.isra.0`` -> ``iommu_completion_wait``."""
+    return _COMPILER_SUFFIX.sub("", name)
+
+
+@dataclass
+class Classified:
+    """One line of a report with its line class and raw fields."""
+
+    cls: str
+    fields: dict[str, str]
+    line: Line
+
+
+@dataclass
+class ReportParts:
+    """What the transformer collects from the parse tree."""
+
+    header: Classified | None = None
+    details: list[Classified] = field(default_factory=list)
+    frames: list[Frame] = field(default_factory=list)
+    other_frames: int = 0
+
+
+class _LineTokens(Lexer):
+    """Feeds already-classified lines to lark as tokens."""
+
+    def __init__(self, lexer_conf: Any) -> None:
+        pass
+
+    def lex(self, data: list[Classified]):  # type: ignore[override]
+        for index, item in enumerate(data):
+            yield Token(item.cls, str(index))
+
+
+@lru_cache(maxsize=None)
+def _parser() -> Lark:
+    text = (data_dir("grammars") / "report.lark").read_text(encoding="utf-8")
+    return Lark(text, start="report", parser="lalr", lexer=_LineTokens)
+
+
+class _Collect(Transformer):
+    def __init__(self, items: list[Classified]) -> None:
+        super().__init__()
+        self.items = items
+        self.parts = ReportParts()
+        self._context: str | None = None
+        self._traces = 0
+
+    def _item(self, token: Token) -> Classified:
+        return self.items[int(token.value)]
+
+    def header(self, children):
+        self.parts.header = self._item(children[0])
+
+    def detail(self, children):
+        for child in children:
+            if isinstance(child, Token):
+                self.parts.details.append(self._item(child))
+
+    def trace(self, children):
+        self._traces += 1
+        tokens = []
+        for child in children:
+            tokens.extend(child if isinstance(child, list) else [child])
+        for token in tokens:
+            item = self._item(token)
+            if item.cls == "TRACE_HEAD":
+                continue
+            if item.cls == "CONTEXT":
+                self._context = None if item.fields.get("context_end") else item.fields.get("context")
+                continue
+            frame = _frame(item)
+            if frame is None:
+                continue
+            if self._traces == 1:
+                self.parts.frames.append(frame)
+            else:
+                self.parts.other_frames += 1
+
+    def trace_item(self, children):
+        return children
+
+    def report(self, children):
+        return self.parts
+
+
+def _frame(item: Classified, context: str | None = None) -> Frame | None:
+    f = item.fields
+    if item.cls == "FRAME":
+        return Frame(
+            function=f.get("function"), offset=int(f["offset"], 16), size=int(f["size"], 16),
+            module=f.get("module"), reliable=not f.get("unreliable"), context=context, line=item.line.number,
+        )
+    if item.cls == "INLINE_FRAME":
+        return Frame(function=f.get("function"), reliable=not f.get("unreliable"), context=context,
+                     line=item.line.number)
+    return None
+
+
+def _frame_from_text(text: str, line: int) -> Frame | None:
+    m = re.match(r"\s*(?:\? )?([\w.$]+)\+0x([0-9a-f]+)/0x([0-9a-f]+)(?: \[([\w-]+)\])?", text)
+    if m is None:
+        m2 = re.match(r"\s*(0x[0-9a-f]+)", text)
+        return Frame(function=None, address=m2.group(1), line=line) if m2 else None
+    return Frame(function=m.group(1), offset=int(m.group(2), 16), size=int(m.group(3), 16),
+                 module=m.group(4), line=line)
+
+
+def parse_report(items: list[Classified]) -> ReportParts:
+    """Parse one report's classified lines with the report grammar."""
+    collector = _Collect(items)
+    try:
+        tree = _parser().parse(items)
+        parts = collector.transform(tree)
+    except LarkError:
+        # the grammar is permissive; if lines arrive in an order it does not
+        # know, keep the header and every line as a detail rather than lose it
+        parts = ReportParts(header=items[0], details=items[1:])
+    _contexts(parts, items)
+    return parts
+
+
+def _contexts(parts: ReportParts, items: list[Classified]) -> None:
+    """Attach <TASK>/<IRQ>/<NMI> contexts to frames by line order."""
+    by_line = {frame.line: frame for frame in parts.frames}
+    context = None
+    for item in items:
+        if item.cls == "CONTEXT":
+            context = None if item.fields.get("context_end") else item.fields.get("context")
+        elif item.line.number in by_line:
+            by_line[item.line.number].context = context
+
+
+def build_fields(kind: str, parts: ReportParts) -> dict[str, Any]:
+    """Kind-specific fields of a report event: title, guilty function, where."""
+    header = parts.header
+    out: dict[str, Any] = {"header_class": header.cls if header else None}
+    everything = ([header] if header else []) + parts.details
+    for item in everything:
+        for name, value in item.fields.items():
+            if name in ("unreliable", "function", "offset", "size", "module", "context", "context_end"):
+                continue
+            out.setdefault(name, value.strip() if isinstance(value, str) else value)
+        if item.cls == "CONTINUATION" and "panic_message" in out:
+            out["panic_message"] = f"{out['panic_message']} {item.line.body.strip()}".strip()
+    _type_fields(out)
+    out["frames"] = parts.frames
+    rip_item = next((d for d in everything if d.cls == "RIP"), None)
+    out["rip"] = _frame_from_text(rip_item.fields.get("rip", ""), rip_item.line.number) if rip_item else None
+    out["guilty_function"] = guilty_function(kind, out, parts.frames)
+    out["title"] = title(kind, header, out)
+    return out
+
+
+def _type_fields(out: dict[str, Any]) -> None:
+    for name in ("cpu", "pid", "lockup_cpu", "stuck_seconds", "oops_count", "bug_line"):
+        if isinstance(out.get(name), str) and out[name].isdigit():
+            out[name] = int(out[name])
+    if isinstance(out.get("pf_error_code"), str):
+        out["pf_error_code"] = int(out["pf_error_code"], 16)
+    if "kdump_loaded" in out:
+        out["kdump_loaded"] = True
+    if out.get("pid_hardware") and "hardware" not in out:
+        out["hardware"] = out["pid_hardware"]
+    out.pop("pid_hardware", None)
+    for old, new in (("warn_where_old", "warn_where"), ("warn_function_old", "warn_function")):
+        if old in out:
+            out.setdefault(new, out.pop(old))
+    if "taint" in out:
+        out["tainted"] = out.pop("taint").strip() or True
+    elif "release" in out:
+        out["tainted"] = False
+
+
+def guilty_function(kind: str, fields: dict[str, Any], frames: list[Frame]) -> str | None:
+    """The first function that is the report's subject, not its plumbing."""
+    if kind == "warning" and fields.get("warn_function"):
+        return normalize_function(fields["warn_function"])
+    rip: Frame | None = fields.get("rip")
+    if kind in ("oops", "bug", "lockup") and rip and rip.function and not _PLUMBING.match(normalize_function(rip.function)):
+        return normalize_function(rip.function)
+    for frame in frames:
+        if frame.reliable and frame.function:
+            name = normalize_function(frame.function)
+            if not _PLUMBING.match(name):
+                return name
+    return None
+
+
+def title(kind: str, header: Classified | None, fields: dict[str, Any]) -> str:
+    """A one-line title in the manner of syzkaller's: what, and in which function."""
+    text = header.line.body.strip() if header else kind
+    if kind == "kernel_panic":
+        return f"Kernel panic - not syncing: {fields.get('panic_message') or ''}".strip()
+    if header is not None and header.cls == "PAGE_FAULT":
+        text = f"BUG: {fields.get('pf_what', 'unable to handle page fault')}"
+    elif header is not None and header.cls in ("GPF", "INVALID_OPCODE", "DIVIDE_ERROR", "OOPS_LINE"):
+        text = re.sub(r":? [0-9a-f]{4} \[#\d+\].*$", "", text)
+        text = re.sub(r",? (?:probably|maybe) for .*$", "", text)
+    elif header is not None and header.cls == "WARNING" and fields.get("warn_where"):
+        text = f"WARNING at {fields['warn_where']}"
+    elif header is not None and header.cls == "KERNEL_BUG":
+        text = f"kernel BUG at {fields.get('bug_file')}:{fields.get('bug_line')}"
+    elif header is not None and header.cls == "SOFT_LOCKUP":
+        text = "BUG: soft lockup"
+    elif header is not None and header.cls == "HUNG_TASK":
+        text = "INFO: task hung"
+    elif header is not None and header.cls == "CPU_LINE":
+        text = "dump_stack trace"
+    text = re.sub(r"\s+in [\w.$]+(?:\+0x[0-9a-f]+/0x[0-9a-f]+)?\s*$", "", text)
+    guilty = fields.get("guilty_function")
+    return f"{text} in {guilty}" if guilty else text
