@@ -47,6 +47,8 @@ class BootTracker:
             if self.current.started_by == "start of input":
                 self.current.started_by = reason
             return
+        if reason == "decompressor" and self.current.started_by == "decompressor" and not self._banner_seen:
+            return  # more output of the same decompressor
         previous = self.current
         if previous.ended == "cut off":
             previous.ended = "next boot"
@@ -99,7 +101,7 @@ class BootTracker:
     def banner(self, line: int) -> None:
         if self.current.first_line == line:  # the banner's stamp reset already split here
             self.current.started_by = "banner"
-        elif self._banner_seen or self._kernel_lines > 2:
+        elif self._banner_seen or (self._kernel_lines > 2 and self.current.started_by != "decompressor"):
             self.start("banner", line)
         elif self.current.started_by == "start of input":
             self.current.started_by = "banner"

@@ -70,7 +70,7 @@ class Assembler:
         if line.torn:
             self.torn_lines += 1
             self.boots.torn()
-        if not line.kernel or not line.body.strip():
+        if not line.kernel or not line.body.strip() or self._stale_quote(line):
             self._plain_line(line, out)
             return out
         if _JOURNAL_BOOT.match(line.body):
@@ -108,6 +108,11 @@ class Assembler:
         self.plain_lines += count
         self.total_lines = max(self.total_lines, last_line)
         self.boots.plain(count, last_line)
+
+    def _stale_quote(self, line: Line) -> bool:
+        """Another program quoting an older kernel line: not the kernel speaking now."""
+        last = self.boots.current.last_timestamp
+        return line.embedded and line.timestamp is not None and last is not None and line.timestamp < last - 0.1
 
     def _plain_line(self, line: Line, out: list[Event]) -> None:
         self._plain(1, line.number)
@@ -280,6 +285,11 @@ class Assembler:
             return
         items, self.report = self.report, []
         header = items[0]
+        if len(items) == 1 and _free_text_header(header):
+            # "WARNING: the mand mount option is deprecated": a message, not a splat
+            self._plain(1, header.line.number)
+            self._flush(out)
+            return
         kind = HEADER_KIND.get(header.cls, "call_trace")
         parts = parse_report(items)
         fields = build_fields(kind, parts)
@@ -303,6 +313,13 @@ class Assembler:
         if event.kind != "message":
             self.boots.record(event)
         out.append(event)
+
+
+def _free_text_header(item: Classified) -> bool:
+    """Headers that are only a report when report lines follow them."""
+    if item.cls == "LOCKDEP_INFO":
+        return "turned off" in item.line.body
+    return item.cls == "WARNING" and "warn_what" in item.fields
 
 
 _KIND_OF_TABLE = {"amd_vi": "amd_vi", "sev": "sev", "kernel": "kernel_message"}

@@ -138,7 +138,7 @@ def parse_line(source: str, number: int, data: bytes, envelope: re.Pattern[str] 
     if groups.get("QUOTE"):
         line.quote_depth = groups["QUOTE"].count(">")
     origin = None
-    for key in ("SYSLOG_HEAD", "ISO_HEAD", "MONO_HEAD", "DMESG_FACILITY", "WALLCLOCK"):
+    for key in ("SYSLOG_HEAD", "ISO_HEAD", "MONO_HEAD", "DMESG_FACILITY", "WALLCLOCK", "TOOL_HEAD"):
         if groups.get(key):
             origin = key
             break
@@ -157,6 +157,8 @@ def parse_line(source: str, number: int, data: bytes, envelope: re.Pattern[str] 
         line.kernel = groups[origin].startswith("kern")
     elif origin == "WALLCLOCK":
         line.origin = "dmesg"
+    elif origin == "TOOL_HEAD":
+        line.origin = "tool"
     if groups.get("PRI"):
         line.level = int(groups["PRI"][1:-1]) & 7
     if groups.get("LEVEL_NAME"):
@@ -169,28 +171,38 @@ def parse_line(source: str, number: int, data: bytes, envelope: re.Pattern[str] 
     if origin is None and line.timestamp is None:
         if body.startswith("{") and '"MESSAGE"' in body:
             _journal_json(line, body)
-        else:
-            _untangle(line, envelope)
+        elif not _untangle(line, envelope, torn_only=False) and line.origin == "console":
+            line.origin = "plain"
+    elif "]" in body:
+        _untangle(line, envelope, torn_only=True)
     return line
 
 
-def _untangle(line: Line, envelope: re.Pattern[str]) -> None:
-    """A stamp in mid-line means two lines were interleaved: keep the later one."""
-    found = _STAMP_INSIDE.search(line.body)
-    # "06:[  120.8]" is two lines run together; "LAB: [  0.0]" quotes a kernel
-    # line inside another program's output and is not the kernel speaking
-    if found is None or found.start() == 0 or line.body[found.start() - 1].isspace():
-        if line.origin == "console":
-            line.origin = "plain"
-        return
-    rest = envelope.match(line.body[found.start():])
-    if rest is None:
-        return
-    line.torn = True
-    line.timestamp = float(found.group(0)[1:-1])
-    if rest.group("CALLER"):
-        line.caller = rest.group("CALLER").strip()[1:-1].strip()
-    line.body = rest.group("BODY") or ""
+def _untangle(line: Line, envelope: re.Pattern[str], torn_only: bool) -> bool:
+    """A printk stamp after other text on the line: keep the kernel's part.
+
+    "bytes[  76.4] BUG: ..." is two console lines run together (torn);
+    "syzkaller login: [  35.1] BUG: ..." is the kernel writing over a prompt.
+    Quoting programs ("LAB:   [ 0.0] AMD-Vi: ...") look the same: assembly
+    drops such embedded lines when their stamp goes back in time.
+    """
+    for found in _STAMP_INSIDE.finditer(line.body):
+        start = found.start()
+        if start == 0:
+            continue
+        torn = not line.body[start - 1].isspace()
+        if torn_only and not torn:
+            continue
+        rest = envelope.match(line.body[start:])
+        if rest is None:
+            continue
+        line.torn, line.embedded = torn, not torn
+        line.timestamp = float(found.group(0)[1:-1])
+        if rest.group("CALLER"):
+            line.caller = rest.group("CALLER").strip()[1:-1].strip()
+        line.body = rest.group("BODY") or ""
+        return True
+    return False
 
 
 def _journal_json(line: Line, body: str) -> None:

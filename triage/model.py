@@ -34,6 +34,7 @@ class Line:
     origin: str = "console"  # console | journal | syslog | json | plain
     kernel: bool = True  # False for userspace lines of a journal/syslog
     torn: bool = False  # the line carries a fragment of another line
+    embedded: bool = False  # the kernel text follows other output on the same line
     truncated: bool = False  # cut at the reader's maximum line length
     boot_id: str | None = None  # journal JSON records carry the boot they belong to
 

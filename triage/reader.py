@@ -42,11 +42,16 @@ class Input:
     """One input: its display name and how to open it."""
 
     name: str
-    path: str | None  # None for stdin
+    path: str | None  # None for stdin (or for in-memory data)
+    data: bytes | None = None  # text handed over by a library caller
 
     @classmethod
     def from_arg(cls, arg: str) -> "Input":
         return cls("<stdin>", None) if arg == "-" else cls(arg, arg)
+
+    @classmethod
+    def from_text(cls, text: str | bytes, name: str = "<text>") -> "Input":
+        return cls(name, None, text.encode("utf-8", "surrogateescape") if isinstance(text, str) else text)
 
 
 def _decompressor(kind: str, raw: BinaryIO, name: str) -> BinaryIO:
@@ -66,8 +71,10 @@ def _decompressor(kind: str, raw: BinaryIO, name: str) -> BinaryIO:
 def open_input(item: Input) -> BinaryIO:
     """A binary stream of the (decompressed) capture."""
     name = item.name
-    if item.path is None:
-        raw: BinaryIO = sys.stdin.buffer
+    if item.data is not None:
+        raw: BinaryIO = io.BytesIO(item.data)
+    elif item.path is None:
+        raw = sys.stdin.buffer
     else:
         if os.path.isdir(item.path):
             raise InputError(f"{name}: is a directory, not a console capture")

@@ -23,7 +23,7 @@ HEADER_KIND = {
     "PAGE_FAULT": "oops", "GPF": "oops", "INVALID_OPCODE": "oops", "DIVIDE_ERROR": "oops",
     "OOPS_LINE": "oops", "ARM_OOPS": "oops",
     "KERNEL_BUG": "bug", "KMEMLEAK": "bug", "UBSAN": "bug", "BUG": "bug",
-    "WARNING": "warning", "LOCKDEP_INFO": "warning",
+    "WARNING": "warning", "SELF_CHECK": "warning", "LOCKDEP_INFO": "warning",
     "SOFT_LOCKUP": "lockup", "WORKQUEUE_LOCKUP": "lockup", "HARD_LOCKUP": "lockup",
     "HUNG_TASK": "lockup", "RCU_STALL": "lockup",
     "NMI_BACKTRACE": "call_trace", "CPU_LINE": "call_trace", "TRACE_HEAD": "call_trace",
@@ -46,7 +46,12 @@ _PLUMBING = re.compile(
     r"watchdog\w*|check_hung_\w+|hung_task\w*|rcu_dump\w*|print_cpu_stall\w*|rcu_check_gp_kthread\w*|"
     r"sysrq_handle_crash|__handle_sysrq\w*|fortify_panic|__stack_chk_fail|bug_handler|"
     r"__x86_return_thunk|__pfx_\w+|entry_SYSCALL_64\w*|do_syscall_64|ret_from_fork\w*|kthread|"
-    r"common_startup_64|secondary_startup_64\w*)$"
+    r"common_startup_64|secondary_startup_64\w*|"
+    # waiting primitives: a hung task's subject is whoever waits, not how
+    r"__schedule|schedule\w*|io_schedule\w*|preempt_schedule\w*|__mutex_lock\w*|mutex_lock\w*|"
+    r"__down\w*|down_read\w*|down_write\w*|rwsem_down\w*|call_rwsem_\w+|__rwsem\w*|"
+    r"wait_for_completion\w*|__wait_for_common|wait_for_common\w*|__flush_work|flush_work|"
+    r"_raw_spin_lock\w*|do_raw_spin_lock|queued_spin_lock_slowpath|native_queued_spin_lock_slowpath)$"
 )
 _COMPILER_SUFFIX = re.compile(r"(?:\.(?:part|isra|constprop|cold|llvm|lto_priv)(?:\.\d+)?)+$")
 
