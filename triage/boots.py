@@ -9,7 +9,11 @@ kernel prints nothing new after it).
 """
 from __future__ import annotations
 
+import re
+
 from .model import Boot, Event
+
+_BOOT_IMAGE = re.compile(r"BOOT_IMAGE=\S*?vmlinu[xz]-(\S+)")
 
 #: Time stamps may step back a little when CPUs interleave; more is a reboot.
 RESET_TOLERANCE = 0.1
@@ -133,6 +137,9 @@ class BootTracker:
                 boot.role, boot.role_reason = "kdump", "command line carries elfcorehdr="
             elif boot.role == "unknown":
                 boot.role, boot.role_reason = "first", "command line without elfcorehdr="
+            image = _BOOT_IMAGE.search(boot.command_line)
+            if image and boot.release is None:
+                boot.release, boot.release_from = image.group(1), "command line (BOOT_IMAGE)"
         elif message == "hardware" and boot.hardware is None:
             boot.hardware = event.fields.get("hardware")
         elif message in ("translation_pre_enabled_copy", "translation_pre_enabled_reuse") and boot.role == "unknown":

@@ -54,6 +54,7 @@ class Assembler:
         self.truncated_lines = 0
         self.formats: dict[str, int] = {}
         self.plain_events = False  # emit every other line as a 'message' event
+        self._unmatched: Line | None = None  # the last line nothing recognised
 
     # -- input -------------------------------------------------------------
     def feed(self, item: Scanned) -> list[Event]:
@@ -93,8 +94,26 @@ class Assembler:
         if self._continues_report(line):
             self.report.append(Classified("CONTINUATION", {}, line))
             return out
+        if self._rejoin(line, out):
+            return out
         self._plain_line(line, out)
+        self._unmatched = line
         return out
+
+    def _rejoin(self, line: Line, out: list[Event]) -> bool:
+        """A report line broken in two by a mail or bug tracker ("CPU: 1 PID: 1" / "88243 Comm: ...")."""
+        prev = self._unmatched
+        self._unmatched = None
+        if prev is None or prev.number != line.number - 1 or line.timestamp is not None or prev.quote_depth != line.quote_depth:
+            return False
+        joined = self.classes.classify(prev.body + line.body)
+        if joined is None or joined[0] in ("FRAME", "INLINE_FRAME", "REGISTERS"):
+            return False
+        merged = Line(source=line.source, number=prev.number, raw=prev.raw + "\n" + line.raw,
+                      body=prev.body + line.body, timestamp=prev.timestamp, level=prev.level,
+                      caller=prev.caller, quote_depth=prev.quote_depth, origin=prev.origin)
+        self._plain(-1, line.number)  # the first half was counted as plain
+        return self._on_report_line(Classified(joined[0], joined[1], merged), out)
 
     def finish(self) -> list[Event]:
         out: list[Event] = []
@@ -296,7 +315,7 @@ class Assembler:
         first, last = items[0].line, items[-1].line
         event = Event(
             kind=kind, source=self.source, boot=self.report_boot, line=first.number, end_line=last.number,
-            text=[i.line.raw for i in items], timestamp=first.timestamp, level=_level(first.level),
+            text=[raw for i in items for raw in i.line.raw.split("\n")], timestamp=first.timestamp, level=_level(first.level),
             caller=first.caller, subsystem=None, message=None, fields=fields,
         )
         self.held.append(event)

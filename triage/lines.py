@@ -168,7 +168,7 @@ def parse_line(source: str, number: int, data: bytes, envelope: re.Pattern[str] 
         line.timestamp = float(stamp[1:-1])
     if groups.get("CALLER"):
         line.caller = groups["CALLER"].strip()[1:-1].strip()
-    if origin is None and line.timestamp is None:
+    if origin is None and line.timestamp is None and line.caller is None and line.level is None:
         if body.startswith("{") and '"MESSAGE"' in body:
             _journal_json(line, body)
         elif not _untangle(line, envelope, torn_only=False) and line.origin == "console":
