@@ -112,8 +112,11 @@ class Assembler:
         merged = Line(source=line.source, number=prev.number, raw=prev.raw + "\n" + line.raw,
                       body=prev.body + line.body, timestamp=prev.timestamp, level=prev.level,
                       caller=prev.caller, quote_depth=prev.quote_depth, origin=prev.origin)
-        self._plain(-1, line.number)  # the first half was counted as plain
-        return self._on_report_line(Classified(joined[0], joined[1], merged), out)
+        self._plain(-1, line.number)  # the first half was counted as plain ...
+        if self._on_report_line(Classified(joined[0], joined[1], merged), out):
+            return True
+        self._plain(1, line.number)  # ... and stays plain when the whole is no report line
+        return False
 
     def finish(self) -> list[Event]:
         out: list[Event] = []

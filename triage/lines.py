@@ -25,7 +25,7 @@ except Exception:  # pragma: no cover - exercised only without google-re2
 
 MAX_LINE = 64 << 10  # characters kept of one line; longer ones are truncated
 
-_ANSI = re.compile(rb"\x1b(?:\[[0-9;?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
+_ANSI = re.compile(rb"\x1b(?:\[[0-9;?]*[ -/]*[@-~]|\][^\x07\x1b\n]*(?:\x07|\x1b\\)|[@-Z\\-_])")
 _STAMP_INSIDE = re.compile(r"\[\s*\d+\.\d{6}\]")
 _LEVEL_WORDS = {
     "EMERGENCY": 0, "EMERG": 0, "ALERT": 1, "CRITICAL": 2, "CRIT": 2, "ERROR": 3, "ERR": 3,
@@ -101,6 +101,8 @@ def scan(item: Input, everything: bool = False) -> Iterator[Scanned]:
         if pos < size:
             # a last partial line counts here once; its continuation is skipped above
             pending += block.count(b"\n", pos, size) + (0 if block.endswith(b"\n") else 1)
+        elif mid_line and pos >= size and (not block or block.endswith(b"\n")) and not raw_block.endswith(b"\n"):
+            pending += 1  # a last line that cleaning emptied (only escapes or NULs)
         lineno += pending
         if pending:
             yield Scanned(pending, None, False)  # type: ignore[arg-type]

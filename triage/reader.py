@@ -100,9 +100,12 @@ def _binary_reason(sample: bytes) -> str | None:
             return what
     if not sample:
         return None
-    # Console captures carry stray NULs and escape codes, never mostly control bytes.
-    control = sum(1 for b in sample if b < 9 or 13 < b < 32 and b != 27)
-    if control > len(sample) * 0.3:
+    # Console captures carry stray NULs, escape codes and broken UTF-8 -- but
+    # not mostly NULs, and only a sprinkling of other control bytes.
+    nul = sample.count(0)
+    control = sum(1 for b in sample if 0 < b < 9 or 13 < b < 32 and b != 27)
+    undecodable = len(sample) - len(sample.decode("utf-8", "ignore").encode("utf-8"))
+    if nul > len(sample) * 0.5 or control > len(sample) * 0.05 or undecodable > len(sample) * 0.3:
         return "binary data, not a text console capture"
     return None
 
@@ -116,7 +119,7 @@ def read_blocks(item: Input) -> Iterator[bytes]:
         while True:
             try:
                 chunk = stream.read(BLOCK_SIZE)
-            except (OSError, EOFError, lzma.LZMAError, ValueError) as exc:
+            except Exception as exc:  # zlib/lzma/bz2/zstd each raise their own kind
                 raise InputError(f"{item.name}: cannot read: {_describe(exc)}") from None
             if first:
                 first = False
