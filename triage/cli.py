@@ -87,6 +87,17 @@ def build_parser() -> dict[str, argparse.ArgumentParser]:
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
+        return _main(args)
+    except Exception as exc:  # the last line of defence: no traceback for users
+        if os.environ.get("SNP_TRIAGE_DEBUG"):
+            raise
+        print(f"snp-triage: internal error: {type(exc).__name__}: {exc} (set SNP_TRIAGE_DEBUG=1 for details)",
+              file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _main(args: list[str]) -> int:
+    try:
         return _dispatch(args)
     except UsageError as exc:
         print(str(exc), file=sys.stderr)
@@ -94,18 +105,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (InputError, GrammarError) as exc:
         print(f"snp-triage: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    except Exception as exc:
+        if type(exc).__name__ in ("RuleError", "VmcoreError"):  # their messages name file/line/field
+            print(f"snp-triage: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+        raise
     except BrokenPipeError:
         _quiet_stdout()
         return EXIT_OK
     except KeyboardInterrupt:
         print("snp-triage: interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:  # the last line of defence: no traceback for users
-        if os.environ.get("SNP_TRIAGE_DEBUG"):
-            raise
-        print(f"snp-triage: internal error: {type(exc).__name__}: {exc} (set SNP_TRIAGE_DEBUG=1 for details)",
-              file=sys.stderr)
-        return EXIT_ERROR
 
 
 def _quiet_stdout() -> None:
@@ -175,7 +185,10 @@ def _cmd_analyze(options: argparse.Namespace) -> int:
     if options.why_not:
         from .api import why_not
 
-        print(why_not(report, options.why_not))
+        try:
+            print(why_not(report, options.why_not))
+        except KeyError as exc:
+            raise UsageError(f"snp-triage: {exc.args[0]}") from None
         return EXIT_OK
     render_report(report, options.format)
     return EXIT_FINDINGS if report.fails(options.fail_on) else EXIT_OK

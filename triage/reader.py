@@ -27,7 +27,7 @@ _MAGIC = {
 _BINARY_MAGIC = {
     b"\x7fELF": "an ELF file (a vmcore or vmlinux? use 'snp-triage vmcore')",
     b"KDUMP   ": "a kdump-compressed vmcore (use 'snp-triage vmcore')",
-    b"makedumpfile": "a makedumpfile flattened vmcore (use 'snp-triage vmcore')",
+    b"makedumpfile\x00": "a makedumpfile flattened vmcore (use 'snp-triage vmcore')",
     b"PK\x03\x04": "a zip archive (unpack it first)",
     b"%PDF": "a PDF document",
 }

@@ -8,8 +8,10 @@ from __future__ import annotations
 import os
 import sys
 
-from rich.console import Console
+from rich.console import Console, Group
+from rich.panel import Panel
 from rich.table import Table
+from rich.text import Text
 
 from .model import Capture
 
@@ -56,3 +58,199 @@ def boots_table(capture: Capture) -> Table:
             str(boot.plain_lines), "; ".join(notes),
         )
     return table
+
+
+# ---------------------------------------------------------------- the report
+
+SEVERITY_STYLE = {"critical": "bold white on red", "error": "bold red", "warning": "yellow", "info": "cyan"}
+VERDICT_STYLE = {"fixed": "green", "not fixed": "bold red", "unknown": "yellow"}
+
+
+def _fix_text(finding) -> str:
+    fix = finding.fix
+    return f"{fix.status}: {fix.explanation}" if fix else ""
+
+
+def finding_panel(finding) -> Panel:
+    """One finding: what, where, why, what to do, whether the kernel has the fix."""
+    body = Text()
+    where = f"{finding.source}, boot {finding.boot} ({finding.boot_role}"
+    where += f", {finding.release})" if finding.release else ")"
+    body.append("where     ", style="bold").append(where + "\n")
+    body.append("evidence\n", style="bold")
+    for evidence in finding.evidence:
+        marker = "  * " if evidence.role == "required" else "  - "
+        body.append(marker).append(evidence.summary + "\n", style="dim" if evidence.role != "required" else "")
+    body.append("cause     ", style="bold").append(" ".join(finding.summary.split()) + "\n")
+    body.append("remedy    ", style="bold").append(" ".join(finding.remedy.split()) + "\n")
+    if finding.fix:
+        body.append("fix       ", style="bold").append(_fix_text(finding) + "\n", style=VERDICT_STYLE.get(finding.fix.status, ""))
+    if finding.vmcore is not None:
+        body.append("vmcore    ", style="bold").append(str(finding.vmcore) + "\n")
+    for caveat in finding.caveats:
+        body.append("note      ", style="bold").append(" ".join(caveat.split()) + "\n", style="italic")
+    if finding.references:
+        body.append("refs      ", style="bold").append("; ".join(finding.references[:4]) + "\n", style="dim")
+    title = Text.assemble((f" {finding.severity.upper()} ", SEVERITY_STYLE.get(finding.severity, "")), " ",
+                          (finding.rule_id, "bold"), "  ", finding.title)
+    return Panel(body, title=title, title_align="left", expand=True)
+
+
+def quality_table(report) -> Table:
+    table = Table(title="Capture quality: what is missing, what to collect next", title_justify="left")
+    table.add_column("source/boot", overflow="fold")
+    table.add_column("gap", overflow="fold")
+    table.add_column("collect next", overflow="fold")
+    for note in report.quality:
+        where = note.source + (f" boot {note.boot}" if note.boot is not None else "")
+        table.add_row(where, note.message, note.collect)
+    return table
+
+
+def _fact(fact) -> str:
+    if fact is None:
+        return "-"
+    if getattr(fact, "unavailable", None):
+        return f"n/a ({fact.unavailable})"
+    value = fact.value
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int):
+        return hex(value)
+    return "-" if value is None else str(value)
+
+
+def vmcore_renderables(report) -> list:
+    facts = report.vmcore
+    out: list = []
+    head = Table(title=f"vmcore: {report.vmcore_path}", title_justify="left", show_header=False)
+    head.add_column("fact", style="bold")
+    head.add_column("value", overflow="fold")
+    g, p, m = facts.globals, facts.psp, facts.machine
+    for label, fact in (("kernel release", m.release), ("AMD system", m.is_amd), ("amd_iommu_snp_en", g.amd_iommu_snp_en),
+                        ("irq_remapping_enabled", g.irq_remapping_enabled), ("sme_me_mask", g.sme_me_mask),
+                        ("IOMMU init state", g.init_state), ("crash_kexec_post_notifiers", g.crash_kexec_post_notifiers),
+                        ("crash kernel loaded", g.crash_kernel_loaded), ("PSP: SNP initialised", p.snp_initialized),
+                        ("PSP: SEV state", p.state_name), ("PSP: API", _api(p)), ("PSP dead", p.psp_dead),
+                        ("PSP command in flight", p.cmd_in_flight)):
+        head.add_row(label, fact if isinstance(fact, str) else _fact(fact))
+    out.append(head)
+    iommus = Table(title="AMD IOMMUs (struct amd_iommu on amd_iommu_list)", title_justify="left")
+    for column in ("#", "BDF", "mmio", "EFR SNP", "cmd_sem virt", "cmd_sem phys", "*cmd_sem / cmd_sem_val",
+                   "EXCL_BASE=LIMIT", "last COMPLETION_WAIT"):
+        iommus.add_column(column, overflow="fold")
+    for iommu in facts.iommus:
+        last = iommu.last_completion_wait
+        if last is None:
+            wait = _fact(iommu.completion_waits_status) if iommu.completion_waits_status.unavailable else "none in ring"
+        else:
+            same = "= CWB" if last.matches_cwb or last.matches_cwb_with_sme or last.matches_cmd_sem_paddr else "!= CWB"
+            wait = f"store {last.store_address:#x} data {last.data} ({same})"
+        excl = _fact(iommu.excl_base)
+        if iommu.excl_programmed.available and iommu.excl_programmed.value is False:
+            excl += " (not programmed: no EFR SNP)"
+        iommus.add_row(_fact(iommu.index), _fact(iommu.bdf), _fact(iommu.mmio_phys), _fact(iommu.efr_snp),
+                       _fact(iommu.cmd_sem_virt), _fact(iommu.cmd_sem_phys),
+                       f"{_fact(iommu.cmd_sem_value)} / {_fact(iommu.cmd_sem_val)}", excl, wait)
+    out.append(iommus)
+    if report.cross_checks:
+        cross = Table(title="vmcore vs console", title_justify="left")
+        for column in ("check", "verdict", "detail"):
+            cross.add_column(column, overflow="fold")
+        for check in report.cross_checks:
+            cross.add_row(check.check, check.verdict, check.detail + (f" (line {check.line})" if check.line else ""))
+        out.append(cross)
+    if facts.skipped:
+        skipped = Table(title="vmcore checks skipped", title_justify="left")
+        skipped.add_column("check")
+        skipped.add_column("why", overflow="fold")
+        for item in facts.skipped:
+            skipped.add_row(item.check, item.reason)
+        out.append(skipped)
+    return out
+
+
+def _api(psp) -> str:
+    if psp.api_major.available and psp.api_minor.available:
+        build = f" build {psp.build.value}" if psp.build.available else ""
+        return f"{psp.api_major.value}.{psp.api_minor.value}{build}"
+    return _fact(psp.api_major)
+
+
+def report_renderable(report) -> Group:
+    parts: list = []
+    root = report.root_cause
+    if root is None:
+        parts.append(Text("No finding: nothing in the rule packs matched.", style="bold green"))
+    else:
+        parts.append(Text.assemble(("Diagnosis: ", "bold"), (root.title, "bold"), f"  [{root.rule_id}]"))
+        parts.append(Text(" ".join(root.summary.split())))
+    for capture in report.captures:
+        parts.append(boots_table(capture))
+    if report.vmcore is not None:
+        parts.extend(vmcore_renderables(report))
+    if report.findings:
+        parts.append(Text(f"Findings ({len(report.findings)}), most severe first", style="bold"))
+        order = sorted(report.findings, key=lambda f: (_RANK.get(f.severity, 9), f.source, f.boot))
+        parts.extend(finding_panel(f) for f in order)
+    if report.quality:
+        parts.append(quality_table(report))
+    return Group(*parts)
+
+
+_RANK = {"critical": 0, "error": 1, "warning": 2, "info": 3}
+
+
+def report_markdown(report) -> str:
+    """The report as Markdown, ready to paste into a bug."""
+    out: list[str] = ["# snp-triage report", ""]
+    root = report.root_cause
+    if root is not None:
+        out += [f"**Diagnosis:** {root.title} (`{root.rule_id}`)", "", " ".join(root.summary.split()), ""]
+    else:
+        out += ["**No finding:** nothing in the rule packs matched.", ""]
+    out += ["## Boots", "", "| source | # | lines | started by | role | release | ended |", "|---|---|---|---|---|---|---|"]
+    for capture in report.captures:
+        for b in capture.boots:
+            out.append(f"| {capture.source} | {b.index} | {b.first_line}-{b.last_line} | {b.started_by} | {b.role} | "
+                       f"{b.release or '?'} | {b.ended} |")
+    out.append("")
+    if report.findings:
+        out += ["## Findings", ""]
+        for f in sorted(report.findings, key=lambda f: (_RANK.get(f.severity, 9), f.source, f.boot)):
+            out += [f"### {f.severity.upper()} `{f.rule_id}`: {f.title}", "",
+                    f"- **Where:** {f.source}, boot {f.boot} ({f.boot_role}{', ' + f.release if f.release else ''})",
+                    "- **Evidence:**"]
+            out += [f"  - {'' if e.role == 'required' else '(supporting) '}{e.summary}" for e in f.evidence]
+            out += [f"- **Cause:** {' '.join(f.summary.split())}", f"- **Remedy:** {' '.join(f.remedy.split())}"]
+            if f.fix:
+                out.append(f"- **Fix:** {_fix_text(f)}")
+            if f.vmcore is not None:
+                out.append(f"- **vmcore:** {f.vmcore}")
+            out += [f"- **Note:** {' '.join(c.split())}" for c in f.caveats]
+            out.append("")
+    if report.vmcore is not None:
+        out += ["## vmcore", "", "```", _plain_text(Group(*vmcore_renderables(report))), "```", ""]
+    if report.quality:
+        out += ["## Capture quality", ""]
+        out += [f"- **{q.code}** ({q.source}{'' if q.boot is None else f' boot {q.boot}'}): {q.message} "
+                f"*Collect:* {q.collect}" for q in report.quality]
+        out.append("")
+    return "\n".join(out)
+
+
+def _plain_text(renderable) -> str:
+    con = Console(width=140, no_color=True, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
+    con.print(renderable)
+    return con.export_text()
+
+
+def render_report(report, fmt: str = "rich") -> None:
+    if fmt == "json":
+        import json
+
+        sys.stdout.write(json.dumps(report.to_dict(), indent=2, default=str) + "\n")
+    elif fmt == "markdown":
+        sys.stdout.write(report_markdown(report) + "\n")
+    else:
+        console().print(report_renderable(report))

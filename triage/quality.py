@@ -1,0 +1,109 @@
+"""Capture quality: what the material lacks, and what to collect next.
+
+A diagnosis is only as good as the capture. These checks look at the boots
+and findings and say, in the engineer's terms, what is missing.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from .model import Capture
+
+SNP_PREFIXES = ("SNP-", "IOMMU-")
+
+
+@dataclass
+class QualityNote:
+    """One gap in the capture, with the evidence and the next step."""
+
+    code: str  # stable id, e.g. "first-kernel-missing"
+    severity: str  # warning | info
+    source: str
+    boot: int | None
+    message: str
+    collect: str  # what to collect next
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def assess(captures: Sequence[Capture], findings: Sequence[Any], vmcore_given: bool) -> list[QualityNote]:
+    notes: list[QualityNote] = []
+    snp_findings = [f for f in findings if f.rule_id.startswith(SNP_PREFIXES)]
+    for capture in captures:
+        notes.extend(_capture_notes(capture, [f for f in snp_findings if f.source == capture.source]))
+    if snp_findings and not vmcore_given:
+        notes.append(QualityNote(
+            "no-vmcore", "info", captures[0].source if captures else "", None,
+            "No vmcore was given: the IOMMU completion-wait buffer, the programmed EXCL_BASE and the PSP's SNP "
+            "state of the crashed kernel were not checked.",
+            "If the kdump kernel saved one (or a later kdump did), run 'snp-triage vmcore VMCORE --vmlinux VMLINUX "
+            "--log THIS-LOG'; otherwise pstore/ramoops or a BMC SOL log of the crashed kernel helps."))
+    return notes
+
+
+def _capture_notes(capture: Capture, snp_findings: list[Any]) -> list[QualityNote]:
+    notes: list[QualityNote] = []
+    source = capture.source
+
+    def note(code: str, severity: str, boot: int | None, message: str, collect: str) -> None:
+        notes.append(QualityNote(code, severity, source, boot, message, collect))
+
+    boots = capture.boots
+    kernel_boots = [b for b in boots if b.event_count or b.release or b.command_line]
+    if not capture.events:
+        note("no-kernel-events", "warning", None,
+             "No kernel events were found: this may not be a kernel console capture, or it holds only userspace output.",
+             "The serial console / BMC SOL log, 'journalctl -k -b -1 -o short-monotonic', or 'dmesg' of the failing host.")
+        return notes
+    kdump = [b for b in boots if b.role == "kdump"]
+    firsts = [b for b in boots if b.role == "first" or b.ended == "panic"]
+    if kdump and not any(b.index < kdump[0].index for b in firsts):
+        note("first-kernel-missing", "warning", kdump[0].index,
+             "The capture starts in the kdump kernel: the crashed kernel's log (its panic, and the SEV/SNP shutdown "
+             "messages printed by the panic notifier) is not in it.",
+             "The console log from before the crash (serial/SOL log, netconsole, or pstore: /sys/fs/pstore/dmesg-*).")
+    for boot in kdump:
+        if boot.command_line is None:
+            note("kdump-banner-missing", "info", boot.index,
+                 f"Boot {boot.index} (kdump) has no 'Linux version' banner or command line in the capture, so its "
+                 "release and parameters are inferred.",
+                 "Capture the kdump kernel from its first line; add 'earlyprintk=serial' or 'ignore_loglevel' to "
+                 "KDUMP_COMMANDLINE_APPEND if early lines are missing.")
+        elif "amd_iommu_dump" not in boot.command_line and any(
+                f.boot == boot.index for f in snp_findings):
+            note("no-amd-iommu-dump", "info", boot.index,
+                 f"The kdump command line of boot {boot.index} lacks 'amd_iommu_dump=1': the IVHD/device table dump "
+                 "(and, on newer kernels, the command-buffer dump after a completion-wait timeout) is not printed.",
+                 "Add 'amd_iommu_dump=1' (and 'ignore_loglevel') to KDUMP_COMMANDLINE_APPEND and reproduce.")
+    last = boots[-1]
+    if last.ended == "cut off" and last.role == "kdump":
+        note("kdump-cut-off", "warning", last.index,
+             f"The capture ends inside the kdump kernel (boot {last.index}) with neither a panic, a vmcore save nor "
+             "a power-off: the capture was cut, or the kdump kernel hung.",
+             "Keep capturing until the kdump kernel reboots or powers off; note whether it hung.")
+    if any(b.ended == "panic" and b.kdump_loaded for b in boots) and not kdump and boots[-1].ended == "panic":
+        note("kdump-boot-missing", "warning", boots[-1].index,
+             "The crashed kernel had a crash kernel loaded ('Kdump: loaded'), but the capture ends at its panic: the "
+             "kdump kernel's output is not in it.",
+             "Capture the console after the panic as well (the kdump kernel prints on the same console).")
+    dropped = sum(b.dropped_messages for b in boots)
+    if dropped:
+        note("printk-dropped", "warning", None,
+             f"{dropped} printk messages were dropped by the kernel: evidence may be missing.",
+             "Raise the console speed or log_buf_len, or capture via netconsole/pstore.")
+    if capture.torn_lines:
+        note("torn-lines", "info", None,
+             f"{capture.torn_lines} lines were torn or interleaved (two console writers on one line); they were "
+             "untangled where a time stamp allowed.",
+             "A capture with 'printk.time=1' and CONFIG_PRINTK_CALLER makes interleaving easy to undo.")
+    if capture.truncated_lines:
+        note("truncated-lines", "info", None,
+             f"{capture.truncated_lines} over-long lines were truncated to 64 KiB.", "Nothing: usually binary noise.")
+    if kernel_boots and all(b.first_timestamp is None for b in kernel_boots):
+        note("no-timestamps", "info", None,
+             "The capture carries no printk time stamps: boots are split by banners only and rates cannot be measured.",
+             "Boot with 'printk.time=1' (kdump: add it to KDUMP_COMMANDLINE_APPEND).")
+    return notes

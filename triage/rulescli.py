@@ -1,0 +1,76 @@
+"""``snp-triage rules list|show|lint|test``: the rule packs as a support engineer handles them."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rich.table import Table
+
+from .render import console
+from .rules import load_rules, lint, run_fixtures, shipped_rules_dir
+
+EXIT_OK, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
+
+
+def run_rules_command(options: argparse.Namespace) -> int:
+    action = options.action
+    if action == "list":
+        return _list(options.rules)
+    if action == "show":
+        return _show(options.rule_id, options.rules)
+    dirs = options.dirs or [str(shipped_rules_dir())]
+    if action == "lint":
+        return _lint(dirs)
+    return _test(dirs)
+
+
+def _list(extra: list[str]) -> int:
+    rules = load_rules(extra)
+    table = Table(title=f"{len(rules)} rules", title_justify="left")
+    for column in ("id", "severity", "title", "fixed by", "needs vmcore"):
+        table.add_column(column, overflow="fold")
+    for rule in sorted(rules, key=lambda r: r.id):
+        fixes = ", ".join(f"{f.commit} ({f.mainline})" for f in rule.fixed_by) if rule.fixed_by else "-"
+        table.add_row(rule.id, rule.severity, rule.title, fixes, "yes" if rule.needs_vmcore else "")
+    console().print(table)
+    return EXIT_OK
+
+
+def _show(rule_id: str, extra: list[str]) -> int:
+    rules = {r.id: r for r in load_rules(extra)}
+    rule = rules.get(rule_id)
+    if rule is None:
+        console(stderr=True).print(f"snp-triage: no rule {rule_id!r}; 'snp-triage rules list' shows them")
+        return EXIT_ERROR
+    path = Path(rule.path) if rule.path else None
+    con = console()
+    con.print(f"[bold]{rule.id}[/bold]  {rule.title}  ({rule.severity})", highlight=False)
+    if path and path.exists():
+        con.print(f"file: {path}")
+        con.print(path.read_text(encoding="utf-8"), markup=False, highlight=False)
+    return EXIT_OK
+
+
+def _lint(dirs: list[str]) -> int:
+    problems = lint(dirs)
+    con = console()
+    for problem in problems:
+        con.print(str(problem), markup=False, highlight=False)
+    errors = [p for p in problems if getattr(p, "severity", "error") == "error"]
+    con.print(f"{len(problems)} problem(s), {len(errors)} error(s) in {', '.join(dirs)}", markup=False)
+    return EXIT_FAIL if errors else EXIT_OK
+
+
+def _test(dirs: list[str]) -> int:
+    results = run_fixtures(dirs)
+    table = Table(title="rule fixtures", title_justify="left")
+    for column in ("rule", "fixture", "expect", "result", "detail"):
+        table.add_column(column, overflow="fold")
+    for r in results:
+        style = {"pass": "green", "fail": "bold red", "error": "bold red", "skip": "yellow"}.get(r.status, "")
+        table.add_row(r.rule_id, Path(r.path).name, r.expect, f"[{style}]{r.status}[/{style}]", r.detail)
+    con = console()
+    con.print(table)
+    failed = [r for r in results if r.status in ("fail", "error")]
+    con.print(f"{len(results) - len(failed)} passed, {len(failed)} failed", markup=False, highlight=False)
+    return EXIT_FAIL if failed or not results else EXIT_OK
