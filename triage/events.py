@@ -362,14 +362,22 @@ def _sev_subsystem(prefix: str, rest: str) -> str:
 
 
 _EVENT_INT_FIELDS = ("domain", "address", "flags", "pasid", "gpa", "spa", "vmg_tag", "flags_rmp", "tag")
+_EVENT_INT_SET = frozenset(_EVENT_INT_FIELDS)
+_EVENT_NONE = dict.fromkeys(_EVENT_INT_FIELDS)
 
 
 def _event_fields(fields: dict[str, Any], device: str | None) -> dict[str, Any]:
     """Decode ``Event logged [TYPE key=value ...]`` in all its spellings."""
     out: dict[str, Any] = {"event_type": fields.get("event_type"), "device": device}
+    out.update(_EVENT_NONE)
     for key, value in _EVENT_KV.findall(str(fields.get("event_fields") or "")):
-        key = key.replace("[", "").replace("]", "")
-        out[key] = grammar.convert(key, value) if key in _EVENT_INT_FIELDS or key.startswith("event") else value
-    for key in _EVENT_INT_FIELDS:
-        out.setdefault(key, None)
+        if key in _EVENT_INT_SET:
+            try:
+                out[key] = int(value, 16) if value[:2] in ("0x", "0X") else int(value)
+            except ValueError:
+                out[key] = value
+        elif key.startswith("event"):  # UNKNOWN: event[0]=0x... -> event0
+            out[key.replace("[", "").replace("]", "")] = grammar.convert(key, value)
+        else:
+            out[key] = value
     return out

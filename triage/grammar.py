@@ -34,11 +34,13 @@ def load(name: str) -> Lark:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise GrammarError(f"{path}: cannot read grammar: {exc.strerror}") from None
-    starts = sorted(set(_RULE_NAME.findall(text)))
+    in_file_order = list(dict.fromkeys(_RULE_NAME.findall(text)))
     try:
-        return Lark(text, start=starts, parser="earley", lexer="basic", keep_all_tokens=True)
+        lark = Lark(text, start=in_file_order, parser="earley", lexer="basic", keep_all_tokens=True)
     except Exception as exc:  # lark raises several error types
         raise GrammarError(f"{path}: {exc}".splitlines()[0]) from None
+    lark._snp_rule_order = in_file_order
+    return lark
 
 
 def terminal_regex(lark: Lark, name: str) -> str:
@@ -102,9 +104,18 @@ def rule_regex(lark: Lark, rule: str, group_prefix: str = "") -> str:
     field appears in several alternatives, later ones get a numbered suffix
     that :func:`fields_from_match` folds back.
     """
+    expansions = _expansions(lark, rule)
+    runs = _optional_runs(expansions)
+    if runs is not None:  # "A B? (C D)?": one sequence with optional parts, not 2^n alternatives
+        seen: set[str] = set()
+        parts = []
+        for symbols, optional in runs:
+            regexp = _sequence_regex(lark, symbols, group_prefix, seen)
+            parts.append(f"(?:{regexp})?" if optional else regexp)
+        return r"\s*".join(parts)
     alternatives = []
     used: set[str] = set()
-    for index, expansion in enumerate(_expansions(lark, rule)):
+    for index, expansion in enumerate(expansions):
         seen: set[str] = set()
         regexp = _sequence_regex(lark, expansion, group_prefix, seen)
         # make group names unique across alternatives
@@ -118,6 +129,38 @@ def rule_regex(lark: Lark, rule: str, group_prefix: str = "") -> str:
     return "|".join(f"(?:{alt})" for alt in alternatives)
 
 
+def _optional_runs(expansions: list[list[Any]]) -> list[tuple[list[Any], bool]] | None:
+    """The expansions lark made of ``?`` parts, folded back into optional runs.
+
+    Only when exact: every expansion is a subsequence of the longest and there
+    are exactly 2**k of them for k optional runs; otherwise None.
+    """
+    if len(expansions) < 2:
+        return None
+    longest = max(expansions, key=len)
+    presence: list[set[int]] = [set() for _ in longest]
+    for number, alternative in enumerate(expansions):
+        j = 0
+        for k, symbol in enumerate(longest):
+            if j < len(alternative) and alternative[j] == symbol:
+                presence[k].add(number)
+                j += 1
+        if j != len(alternative):
+            return None
+    everyone = set(range(len(expansions)))
+    runs: list[tuple[list[Any], bool, frozenset[int]]] = []
+    for symbol, present in zip(longest, presence):
+        key = frozenset(present)
+        if runs and runs[-1][2] == key:
+            runs[-1][0].append(symbol)
+        else:
+            runs.append(([symbol], present != everyone, key))
+    optional = [r for r in runs if r[1]]
+    if len(expansions) != 2 ** len(optional):
+        return None
+    return [(symbols, is_optional) for symbols, is_optional, _ in runs]
+
+
 @dataclass(frozen=True)
 class MessageTable:
     """All messages of one grammar file compiled into one anchored regex."""
@@ -126,6 +169,7 @@ class MessageTable:
     prefix: re.Pattern[str]
     pattern: re.Pattern[str]
     ids: tuple[str, ...]
+    groups: dict[str, tuple[tuple[int, str], ...]]  # message id -> (group number, field name)
 
     def match(self, text: str) -> tuple[str, dict[str, Any], str] | None:
         """(message id, fields, prefix text) for a known message, else None."""
@@ -136,7 +180,12 @@ class MessageTable:
         if m is None:
             return None
         message = m.lastgroup
-        return message, fields_from_match(m, message + "__"), pre.group(0)
+        fields: dict[str, Any] = {}
+        for number, name in self.groups[message]:  # only this message's groups: storms stay cheap
+            value = m.group(number)
+            if value is not None and name not in fields:
+                fields[name] = convert(name, value.strip())
+        return message, fields, pre.group(0)
 
 
 def fields_from_match(m: re.Match[str], prefix: str) -> dict[str, Any]:
@@ -172,7 +221,9 @@ def convert(name: str, value: str) -> Any:
 @lru_cache(maxsize=None)
 def message_table(name: str) -> MessageTable:
     lark = load(name)
-    ids = tuple(sorted({r.origin.name for r in lark.rules} - {"start", "prefix"}))
+    # tried in file order: a grammar puts its storm-prone messages first
+    known = {r.origin.name for r in lark.rules} - {"start", "prefix"}
+    ids = tuple(name for name in lark._snp_rule_order if name in known)
     body = "|".join(f"(?P<{mid}>{rule_regex(lark, mid, mid + '__')})" for mid in ids)
     patterns = _terminal_patterns(lark)
     if "PREFIX" in patterns:
@@ -186,7 +237,13 @@ def message_table(name: str) -> MessageTable:
         prefix_re = re.compile(prefix)
     except re.error as exc:
         raise GrammarError(f"grammars/{name}.lark: rule does not compile: {exc}") from None
-    return MessageTable(name, prefix_re, pattern, ids)
+    groups: dict[str, list[tuple[int, str]]] = {mid: [] for mid in ids}
+    for group, number in pattern.groupindex.items():
+        if "__" in group:
+            mid, field_name = group.split("__", 1)
+            groups[mid].append((number, field_name.split("__", 1)[0]))
+    frozen = {mid: tuple(sorted(items)) for mid, items in groups.items()}
+    return MessageTable(name, prefix_re, pattern, ids, frozen)
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,34 @@ def trigger_pattern():
     return _fast_re.compile(grammar.terminal_regex(lark, "TRIGGER").encode())
 
 
+def _finder(pattern):
+    """``find(block, pos) -> start of the next match or -1``, as cheap per call as the library allows.
+
+    google-re2's Python wrapper spends most of a search on bookkeeping for str
+    offsets; on bytes its compiled object can be asked directly.
+    """
+    raw = getattr(pattern, "_regexp", None)
+    anchor = getattr(getattr(_fast_re, "_Anchor", None), "UNANCHORED", None)
+    if raw is not None and anchor is not None and hasattr(raw, "Match"):
+        match = raw.Match
+
+        def find(block: bytes, pos: int) -> int:
+            return match(anchor, block, pos, len(block))[0][0]
+
+        try:
+            if find(b"x Kernel panic", 0) == 2 and find(b"nothing", 0) == -1:
+                return find
+        except Exception:  # pragma: no cover - a different google-re2 internals
+            pass
+    search = pattern.search
+
+    def find_public(block: bytes, pos: int) -> int:
+        m = search(block, pos)
+        return -1 if m is None else m.start()
+
+    return find_public
+
+
 def _clean(block: bytes) -> bytes:
     if b"\r" in block or b"\x00" in block:
         block = block.translate(None, b"\r\x00")
@@ -59,7 +87,7 @@ def _clean(block: bytes) -> bytes:
 
 def scan(item: Input, everything: bool = False) -> Iterator[Scanned]:
     """Triggered lines of one input (every line with ``everything``)."""
-    trigger = trigger_pattern()
+    find_trigger = _finder(trigger_pattern())
     envelope = grammar.envelope_regex()
     lineno = 0  # number of the last line consumed
     mid_line = False  # the previous block ended inside a (giant) line
@@ -76,8 +104,11 @@ def scan(item: Input, everything: bool = False) -> Iterator[Scanned]:
         if everything:
             starts = _all_line_starts(block, pos)
         else:
-            starts = _triggered_line_starts(trigger, block, pos)
-        for start in starts:
+            starts = _triggered_line_starts(find_trigger, block, pos)
+        following = next(starts, None)
+        while following is not None:
+            start = following
+            following = next(starts, None)
             if start < pos:
                 continue
             pending += block.count(b"\n", pos, start)
@@ -88,16 +119,14 @@ def scan(item: Input, everything: bool = False) -> Iterator[Scanned]:
             yield Scanned(pending, parse_line(item.name, lineno, block[start:end], envelope), False)
             pending = 0
             pos = end + 1
-            if not everything and pos < size:
-                # the following line, for wrapped messages and torn reports
+            if not everything and pos < size and following != pos:
+                # the following line has no anchor: hand it on for wrapped messages and torn reports
                 nxt = block.find(b"\n", pos)
                 if nxt < 0:
                     nxt = size
-                text = block[pos:nxt]
-                if not trigger.search(text):
-                    lineno += 1
-                    yield Scanned(0, parse_line(item.name, lineno, text, envelope), True)
-                    pos = nxt + 1
+                lineno += 1
+                yield Scanned(0, parse_line(item.name, lineno, block[pos:nxt], envelope), True)
+                pos = nxt + 1
         if pos < size:
             # a last partial line counts here once; its continuation is skipped above
             pending += block.count(b"\n", pos, size) + (0 if block.endswith(b"\n") else 1)
@@ -108,13 +137,20 @@ def scan(item: Input, everything: bool = False) -> Iterator[Scanned]:
             yield Scanned(pending, None, False)  # type: ignore[arg-type]
 
 
-def _triggered_line_starts(trigger, block: bytes, pos: int) -> Iterator[int]:
-    last = -1
-    for m in trigger.finditer(block, pos):
-        start = block.rfind(b"\n", 0, m.start()) + 1
-        if start != last:
-            last = start
-            yield start
+def _triggered_line_starts(find_trigger, block: bytes, pos: int) -> Iterator[int]:
+    """Start of each line with an anchor; one search per line, however many anchors it holds."""
+    rfind, find = block.rfind, block.find
+    size = len(block)
+    while pos < size:
+        hit = find_trigger(block, pos)
+        if hit < 0:
+            return
+        start = rfind(b"\n", 0, hit) + 1
+        yield start
+        end = find(b"\n", hit)
+        if end < 0:
+            return
+        pos = end + 1
 
 
 def _all_line_starts(block: bytes, pos: int) -> Iterator[int]:
@@ -127,49 +163,61 @@ def _all_line_starts(block: bytes, pos: int) -> Iterator[int]:
         pos = nxt + 1
 
 
+_ORIGINS = ("SYSLOG_HEAD", "ISO_HEAD", "MONO_HEAD", "DMESG_FACILITY", "WALLCLOCK", "TOOL_HEAD")
+
+
+class _Slots:
+    """Group numbers of the compiled envelope, looked up once."""
+
+    def __init__(self, envelope: re.Pattern[str]) -> None:
+        index = envelope.groupindex
+        self.envelope = envelope
+        self.body = index["BODY"] - 1
+        self.quote = index["QUOTE"] - 1
+        self.pri = index["PRI"] - 1
+        self.level = index["LEVEL_NAME"] - 1
+        self.stamp = index["STAMP"] - 1
+        self.caller = index["CALLER"] - 1
+        self.origins = tuple((name, index[name] - 1) for name in _ORIGINS)
+
+
+_slots_cache: dict[int, _Slots] = {}
+
+
+def _slots(envelope: re.Pattern[str]) -> _Slots:
+    slots = _slots_cache.get(id(envelope))
+    if slots is None or slots.envelope is not envelope:
+        slots = _slots_cache[id(envelope)] = _Slots(envelope)
+    return slots
+
+
 def parse_line(source: str, number: int, data: bytes, envelope: re.Pattern[str] | None = None) -> Line:
     """Decode one line and split its envelope (quote, origin, level, stamp, caller)."""
     truncated = len(data) > MAX_LINE
     text = data[:MAX_LINE].decode("utf-8", "replace").rstrip()
     if envelope is None:
         envelope = grammar.envelope_regex()
-    m = envelope.match(text)
-    groups = m.groupdict() if m else {}
-    body = groups.get("BODY") or ""
-    line = Line(source=source, number=number, raw=text, body=body, truncated=truncated)
-    if groups.get("QUOTE"):
-        line.quote_depth = groups["QUOTE"].count(">")
-    origin = None
-    for key in ("SYSLOG_HEAD", "ISO_HEAD", "MONO_HEAD", "DMESG_FACILITY", "WALLCLOCK", "TOOL_HEAD"):
-        if groups.get(key):
-            origin = key
+    slots = _slots(envelope)
+    g = envelope.match(text).groups()  # every slot is optional: the envelope always matches
+    body = g[slots.body] or ""
+    line = Line(source, number, text, body, truncated=truncated)
+    if g[slots.quote]:
+        line.quote_depth = g[slots.quote].count(">")
+    origin = head = None
+    for name, i in slots.origins:
+        if g[i]:
+            origin, head = name, g[i]
             break
-    if origin in ("SYSLOG_HEAD", "ISO_HEAD", "MONO_HEAD"):
-        head = groups[origin]
-        line.origin = "journal"
-        tag = _TAG.search(head)
-        line.kernel = bool(tag) and tag.group(1) == "kernel"
-        if origin == "MONO_HEAD":
-            line.timestamp = float(head[1:head.index("]")].strip())
-    elif origin == "DMESG_FACILITY":
-        line.origin = "dmesg"
-        level = _FACILITY_LEVEL.search(groups[origin])
-        if level:
-            line.level = LEVEL_NAMES.index(level.group(1) if level.group(1) != "warn" else "warning")
-        line.kernel = groups[origin].startswith("kern")
-    elif origin == "WALLCLOCK":
-        line.origin = "dmesg"
-    elif origin == "TOOL_HEAD":
-        line.origin = "tool"
-    if groups.get("PRI"):
-        line.level = int(groups["PRI"][1:-1]) & 7
-    if groups.get("LEVEL_NAME"):
-        line.level = _LEVEL_WORDS.get(groups["LEVEL_NAME"].split()[0])
-    if groups.get("STAMP"):
-        stamp = groups["STAMP"].strip()
-        line.timestamp = float(stamp[1:-1])
-    if groups.get("CALLER"):
-        line.caller = groups["CALLER"].strip()[1:-1].strip()
+    if origin is not None:
+        _origin(line, origin, head)
+    if g[slots.pri]:
+        line.level = int(g[slots.pri][1:-1]) & 7
+    if g[slots.level]:
+        line.level = _LEVEL_WORDS.get(g[slots.level].split()[0])
+    if g[slots.stamp]:
+        line.timestamp = float(g[slots.stamp].strip()[1:-1])
+    if g[slots.caller]:
+        line.caller = g[slots.caller].strip()[1:-1].strip()
     if origin is None and line.timestamp is None and line.caller is None and line.level is None:
         if body.startswith("{") and '"MESSAGE"' in body:
             _journal_json(line, body)
@@ -178,6 +226,25 @@ def parse_line(source: str, number: int, data: bytes, envelope: re.Pattern[str] 
     elif "]" in body:
         _untangle(line, envelope, torn_only=True)
     return line
+
+
+def _origin(line: Line, origin: str, head: str) -> None:
+    if origin in ("SYSLOG_HEAD", "ISO_HEAD", "MONO_HEAD"):
+        line.origin = "journal"
+        tag = _TAG.search(head)
+        line.kernel = bool(tag) and tag.group(1) == "kernel"
+        if origin == "MONO_HEAD":
+            line.timestamp = float(head[1:head.index("]")].strip())
+    elif origin == "DMESG_FACILITY":
+        line.origin = "dmesg"
+        level = _FACILITY_LEVEL.search(head)
+        if level:
+            line.level = LEVEL_NAMES.index(level.group(1) if level.group(1) != "warn" else "warning")
+        line.kernel = head.startswith("kern")
+    elif origin == "WALLCLOCK":
+        line.origin = "dmesg"
+    elif origin == "TOOL_HEAD":
+        line.origin = "tool"
 
 
 def _untangle(line: Line, envelope: re.Pattern[str], torn_only: bool) -> bool:

@@ -101,11 +101,13 @@ class Event:
         return range(self.line, self.end_line + 1)
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"schema": SCHEMA_VERSION}
-        for name in _EVENT_ATTRS:
-            out[name] = getattr(self, name)
+        out: dict[str, Any] = {
+            "schema": SCHEMA_VERSION, "kind": self.kind, "source": self.source, "boot": self.boot,
+            "line": self.line, "end_line": self.end_line, "timestamp": self.timestamp, "level": self.level,
+            "caller": self.caller, "subsystem": self.subsystem, "message": self.message, "text": self.text,
+        }
         for key, value in self.fields.items():
-            out[key] = _plain(value)
+            out[key] = value if value is None or type(value) in _SCALARS else _plain(value)
         return out
 
 
@@ -113,6 +115,9 @@ _EVENT_ATTRS = (
     "kind", "source", "boot", "line", "end_line", "timestamp", "level", "caller",
     "subsystem", "message", "text",
 )
+
+
+_SCALARS = (str, int, float, bool)
 
 
 def _plain(value: Any) -> Any:
