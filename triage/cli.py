@@ -145,16 +145,22 @@ def _cmd_events(options: argparse.Namespace) -> int:
 
     out = sys.stdout
     kinds = set(options.kind)
+    dumps = json.JSONEncoder(default=str).encode
     for arg in options.files:
         item = Input.from_arg(arg)
         stream = iter_everything(item) if options.plain else iter_events(item)
-        write = out.write
-        dumps = json.dumps
+        batch: list[str] = []
         for event in stream:
             if kinds and event.kind not in kinds:
                 continue
-            write(dumps(event.to_dict(), default=str))
-            write("\n")
+            batch.append(dumps(event.to_dict()))
+            if len(batch) >= 2048:  # few large writes: a storm of events is mostly I/O otherwise
+                batch.append("")
+                out.write("\n".join(batch))
+                batch = []
+        if batch:
+            batch.append("")
+            out.write("\n".join(batch))
     out.flush()
     return EXIT_OK
 
