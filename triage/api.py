@@ -14,7 +14,7 @@ from typing import Any
 from .engine import SEVERITY_RANK, Finding, explain, match
 from .ingest import read_capture
 from .model import SCHEMA_VERSION, Capture
-from .quality import QualityNote, assess
+from .quality import VMCORE_LOG_SUFFIX, QualityNote, assess
 from .reader import Input
 from .rules import Rule, load_rules
 
@@ -58,10 +58,11 @@ class Report:
 
     @property
     def root_cause(self) -> Finding | None:
-        def cited_as_cause(f: Finding) -> int:  # "the consequence of SNP-KDUMP-CWB-TIMEOUT"
-            return sum(f.rule_id in other.summary for other in self.findings if other is not f)
+        def is_consequence(f: Finding) -> bool:  # "This is the consequence of SNP-KDUMP-CWB-TIMEOUT"
+            text = " ".join(f.summary.split())
+            return any(f"consequence of {other.rule_id}" in text for other in self.findings if other is not f)
 
-        ranked = sorted(self.findings, key=lambda f: (SEVERITY_RANK.get(f.severity, 9), -cited_as_cause(f),
+        ranked = sorted(self.findings, key=lambda f: (SEVERITY_RANK.get(f.severity, 9), is_consequence(f),
                                                       not f.rule_id.startswith("SNP-")))
         return ranked[0] if ranked else None
 
@@ -116,7 +117,7 @@ def analyze_vmcore(
 ) -> Report:
     """Read a vmcore (or the live kernel), diagnose its own kernel log and any console logs."""
     facts, log_text = _inspect(vmcore, vmlinux, live=live, with_log=True)
-    name = f"{vmcore or 'live kernel'} (kernel log)"
+    name = f"{vmcore or 'live kernel'} {VMCORE_LOG_SUFFIX}"
     captures = [read_capture(Input.from_text(log_text, name))] if log_text else []
     captures += [read_capture(Input.from_arg(f)) for f in logs]
     return _diagnose(captures, load_rules(rule_dirs), facts, vmcore or "live")

@@ -12,6 +12,7 @@ from typing import Any
 from .model import Capture
 
 SNP_PREFIXES = ("SNP-", "IOMMU-")
+VMCORE_LOG_SUFFIX = "(kernel log)"  # source name of a log read out of a vmcore
 
 
 @dataclass
@@ -84,7 +85,9 @@ def _capture_notes(capture: Capture, snp_findings: list[Any]) -> list[QualityNot
              f"The capture ends inside the kdump kernel (boot {last.index}) with neither a panic, a vmcore save nor "
              "a power-off: the capture was cut, or the kdump kernel hung.",
              "Keep capturing until the kdump kernel reboots or powers off; note whether it hung.")
-    if any(b.ended == "panic" and b.kdump_loaded for b in boots) and not kdump and boots[-1].ended == "panic":
+    from_vmcore = source.endswith(VMCORE_LOG_SUFFIX)  # a vmcore's own log always ends at the panic
+    if (not from_vmcore and any(b.ended == "panic" and b.kdump_loaded for b in boots) and not kdump
+            and boots[-1].ended == "panic"):
         note("kdump-boot-missing", "warning", boots[-1].index,
              "The crashed kernel had a crash kernel loaded ('Kdump: loaded'), but the capture ends at its panic: the "
              "kdump kernel's output is not in it.",

@@ -107,7 +107,8 @@ def quality_table(report) -> Table:
     return table
 
 
-def _fact(fact) -> str:
+def _fact(fact, hexadecimal: bool = True) -> str:
+    """A vmcore fact for a table cell: addresses in hex, counts in decimal, or why it is missing."""
     if fact is None:
         return "-"
     if getattr(fact, "unavailable", None):
@@ -116,7 +117,7 @@ def _fact(fact) -> str:
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, int):
-        return hex(value)
+        return hex(value) if hexadecimal else str(value)
     return "-" if value is None else str(value)
 
 
@@ -128,7 +129,7 @@ def vmcore_renderables(report) -> list:
     head.add_column("value", overflow="fold")
     g, p, m = facts.globals, facts.psp, facts.machine
     for label, fact in (("kernel release", m.release), ("AMD system", m.is_amd), ("amd_iommu_snp_en", g.amd_iommu_snp_en),
-                        ("irq_remapping_enabled", g.irq_remapping_enabled), ("sme_me_mask", g.sme_me_mask),
+                        ("irq_remapping_enabled", _fact(g.irq_remapping_enabled, False)), ("sme_me_mask", g.sme_me_mask),
                         ("IOMMU init state", g.init_state), ("crash_kexec_post_notifiers", g.crash_kexec_post_notifiers),
                         ("crash kernel loaded", g.crash_kernel_loaded), ("PSP: SNP initialised", p.snp_initialized),
                         ("PSP: SEV state", p.state_name), ("PSP: API", _api(p)), ("PSP dead", p.psp_dead),
@@ -149,9 +150,9 @@ def vmcore_renderables(report) -> list:
         excl = _fact(iommu.excl_base)
         if iommu.excl_programmed.available and iommu.excl_programmed.value is False:
             excl += " (not programmed: no EFR SNP)"
-        iommus.add_row(_fact(iommu.index), _fact(iommu.bdf), _fact(iommu.mmio_phys), _fact(iommu.efr_snp),
+        iommus.add_row(_fact(iommu.index, False), _fact(iommu.bdf), _fact(iommu.mmio_phys), _fact(iommu.efr_snp),
                        _fact(iommu.cmd_sem_virt), _fact(iommu.cmd_sem_phys),
-                       f"{_fact(iommu.cmd_sem_value)} / {_fact(iommu.cmd_sem_val)}", excl, wait)
+                       f"{_fact(iommu.cmd_sem_value, False)} / {_fact(iommu.cmd_sem_val, False)}", excl, wait)
     out.append(iommus)
     if report.cross_checks:
         cross = Table(title="vmcore vs console", title_justify="left")

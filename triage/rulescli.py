@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 
 from rich.table import Table
@@ -10,6 +11,7 @@ from .render import console
 from .rules import load_rules, lint, run_fixtures, shipped_rules_dir
 
 EXIT_OK, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
+_PLACEHOLDER = re.compile(r"\{([\w.]+)\}")
 
 
 def run_rules_command(options: argparse.Namespace) -> int:
@@ -31,7 +33,8 @@ def _list(extra: list[str]) -> int:
         table.add_column(column, overflow="fold")
     for rule in sorted(rules, key=lambda r: r.id):
         fixes = ", ".join(f"{f.commit} ({f.mainline})" for f in rule.fixed_by) if rule.fixed_by else "-"
-        table.add_row(rule.id, rule.severity, rule.title, fixes, "yes" if rule.needs_vmcore else "")
+        title = _PLACEHOLDER.sub(lambda m: f"<{m.group(1)}>", rule.title)  # filled from the event at match time
+        table.add_row(rule.id, rule.severity, title, fixes, "yes" if rule.needs_vmcore else "")
     console().print(table)
     return EXIT_OK
 
