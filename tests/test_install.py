@@ -36,8 +36,9 @@ def test_installed_tool_runs_outside_the_checkout(wheel, tmp_path):
     target = venv / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],
                    check=True, timeout=300)
-    # dependencies come from the test environment; the package itself only from the wheel
-    deps = [p for p in site.getsitepackages() + [sysconfig.get_paths()["purelib"]] if str(ROOT) not in p]
+    # dependencies come from the test environment (PYTHONPATH skips its .pth files, so an
+    # editable install of the checkout is not seen); the package itself only from the wheel
+    deps = site.getsitepackages() + [sysconfig.get_paths()["purelib"]]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(target), *deps])}
     result = subprocess.run([str(venv / "bin" / "python"), "-c",
                              "import triage, sys; from triage.cli import main; sys.exit(main(sys.argv[1:]))",

@@ -127,8 +127,11 @@ class BootTracker:
         """Update the boot the event belongs to."""
         boot = self.boots[event.boot]
         boot.event_count += 1
-        boot.last_line = max(boot.last_line, event.end_line)
+        if event.end_line > boot.last_line:
+            boot.last_line = event.end_line
         kind, message = event.kind, event.message
+        if kind == "iommu_event":  # storms: nothing more to learn about the boot
+            return
         if kind == "boot_banner" and boot.release is None:
             boot.release, boot.release_from = event.fields.get("release"), "banner"
         elif kind == "command_line" and boot.command_line is None:

@@ -7,6 +7,7 @@ report ends and then parsed as a whole. Events come out in input order.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from . import grammar
@@ -180,12 +181,14 @@ class Assembler:
         kind, subsystem = _KIND_OF_TABLE[table], None
         if table == "amd_vi":
             subsystem = "AMD-Vi"
-            device = _DEVICE_PREFIX.match(prefix)
+            device = _device_of_prefix(prefix)
             if device:
-                fields.setdefault("device_prefix", device.group("device"))
+                fields.setdefault("device_prefix", device)
             if message == "event_logged":
                 kind = "iommu_event"
-                fields = _event_fields(fields, device.group("device") if device else None)
+                iommu = device if device and device.startswith("ivhd") else None
+                fields = _event_fields(fields, None if iommu else device)
+                fields["iommu"] = iommu
             elif message == "snp_not_supported":
                 fields = {"reason": fields.get("reason_snp", "")}
             elif message in ("iommu_pfn_rmp", "psmash_failed"):
@@ -335,6 +338,13 @@ class Assembler:
         if event.kind != "message":
             self.boots.record(event)
         out.append(event)
+
+
+@lru_cache(maxsize=1024)
+def _device_of_prefix(prefix: str) -> str | None:
+    """'nvme 0000:01:00.0: AMD-Vi: ' -> '0000:01:00.0' (storms repeat a handful of prefixes)."""
+    found = _DEVICE_PREFIX.match(prefix)
+    return found.group("device") if found else None
 
 
 def _free_text_header(item: Classified) -> bool:
