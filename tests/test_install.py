@@ -26,8 +26,9 @@ def wheel(tmp_path_factory):
 def test_wheel_ships_grammars_and_rules(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     for grammar in ("envelope", "amd_vi", "sev", "kernel", "report", "scan"):
-        assert f"triage/grammars/{grammar}.lark" in names
-    assert any(n.startswith("triage/rules/") and n.endswith(".yaml") for n in names)
+        assert f"triage/_grammars/{grammar}.lark" in names
+    assert "triage/_rules/SNP-KDUMP-CWB-TIMEOUT.yaml" in names
+    assert any(n.startswith("triage/_rules/fixtures/SNP-KDUMP-CWB-TIMEOUT/positive") for n in names)
 
 
 def test_installed_tool_runs_outside_the_checkout(wheel, tmp_path):
@@ -46,6 +47,18 @@ def test_installed_tool_runs_outside_the_checkout(wheel, tmp_path):
                             capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
     assert result.returncode == 0, result.stderr
     assert '"kernel_panic"' in result.stdout
-    check = subprocess.run([str(venv / "bin" / "python"), "-c", "import triage.paths as p; print(p.data_dir('grammars'))"],
+    check = subprocess.run([str(venv / "bin" / "python"), "-c",
+                            "import triage.paths as p; print(p.data_dir('grammars')); print(p.data_dir('rules'))"],
                            capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60)
-    assert str(target) in check.stdout and str(ROOT) not in check.stdout
+    assert check.stdout.count(str(target)) == 2 and str(ROOT) not in check.stdout
+    # the main job needs the rule pack too
+    diagnosis = subprocess.run([str(venv / "bin" / "python"), "-c",
+                                "import sys; from triage.cli import main; sys.exit(main(sys.argv[1:]))",
+                                str(FOUNDING), "--format", "json"],
+                               capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
+    assert diagnosis.returncode == 1, diagnosis.stderr
+    assert '"SNP-KDUMP-CWB-TIMEOUT"' in diagnosis.stdout
+    fixtures = subprocess.run([str(venv / "bin" / "python"), "-c",
+                               "import sys; from triage.cli import main; sys.exit(main(sys.argv[1:]))", "rules", "test"],
+                              capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
+    assert fixtures.returncode == 0 and " 0 failed" in fixtures.stdout
