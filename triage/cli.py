@@ -142,41 +142,24 @@ def _dispatch(args: list[str]) -> int:
 
 def _cmd_events(options: argparse.Namespace) -> int:
     from .ingest import iter_events, iter_everything
+    from .render import write_jsonl
 
-    out = sys.stdout
     kinds = set(options.kind)
-    dumps = json.JSONEncoder(default=str).encode
     for arg in options.files:
         item = Input.from_arg(arg)
         stream = iter_everything(item) if options.plain else iter_events(item)
-        batch: list[str] = []
-        for event in stream:
-            if kinds and event.kind not in kinds:
-                continue
-            batch.append(dumps(event.to_dict()))
-            if len(batch) >= 2048:  # few large writes: a storm of events is mostly I/O otherwise
-                batch.append("")
-                out.write("\n".join(batch))
-                batch = []
-        if batch:
-            batch.append("")
-            out.write("\n".join(batch))
-    out.flush()
+        write_jsonl((e.to_dict() for e in stream if not kinds or e.kind in kinds), sys.stdout.buffer)
     return EXIT_OK
 
 
 def _cmd_boots(options: argparse.Namespace) -> int:
     from .ingest import read_boots
-    from .render import boots_table
+    from .render import boots_table, console, write_jsonl
 
     captures = [read_boots(Input.from_arg(arg)) for arg in options.files]
     if options.json:
-        for capture in captures:
-            for boot in capture.boots:
-                sys.stdout.write(json.dumps(boot.to_dict()) + "\n")
+        write_jsonl((boot.to_dict() for capture in captures for boot in capture.boots), sys.stdout.buffer)
         return EXIT_OK
-    from .render import console
-
     con = console()
     for capture in captures:
         con.print(boots_table(capture))

@@ -72,10 +72,11 @@ class Assembler:
         if line.torn:
             self.torn_lines += 1
             self.boots.torn()
-        if not line.kernel or not line.body.strip() or self._stale_quote(line):
+        body = line.body
+        if not line.kernel or not body or body.isspace() or (line.embedded and self._stale_quote(line)):
             self._plain_line(line, out)
             return out
-        if _JOURNAL_BOOT.match(line.body):
+        if body[:3] == "-- " and _JOURNAL_BOOT.match(body):
             self._close_report(out)
             self.boots.start("journal boot marker", line.number + 1)
             self._plain(1, line.number)
@@ -149,15 +150,16 @@ class Assembler:
             out.append(event)
 
     def _boundaries(self, line: Line, out: list[Event]) -> None:
-        before = self.boots.index
+        boots = self.boots
+        before = boots.index
         if self.report and line.timestamp is not None:
             last = self.report[-1].line
             if last.timestamp is not None and line.timestamp < last.timestamp - 0.1:
                 self._close_report(out)
-        self.boots.before_line(line.timestamp, line.number, line.boot_id)
-        if self.boots.index != before:
+        boots.before_line(line.timestamp, line.number, line.boot_id)
+        if boots.index != before:
             self._close_report(out)
-        self.boots.kernel_line(line.number)
+        boots.kernel_line(line.number)
 
     def _continues_report(self, line: Line) -> bool:
         """An untriggered line right after a report header: its wrapped end."""
@@ -244,7 +246,11 @@ class Assembler:
             self._close_report(out)
             self.boots.start("after panic", line.number)
             event.boot = self.boots.index
-        if self.report and line.number - self.report[-1].line.number <= MAX_REPORT_GAP:
+        if not self.report:
+            if self.held:
+                self._flush(out)
+            self._emit(event, out)
+        elif line.number - self.report[-1].line.number <= MAX_REPORT_GAP:
             self.held.append(event)
         else:
             self._close_report(out)
@@ -373,13 +379,13 @@ def _sev_subsystem(prefix: str, rest: str) -> str:
 
 _EVENT_INT_FIELDS = ("domain", "address", "flags", "pasid", "gpa", "spa", "vmg_tag", "flags_rmp", "tag")
 _EVENT_INT_SET = frozenset(_EVENT_INT_FIELDS)
-_EVENT_NONE = dict.fromkeys(_EVENT_INT_FIELDS)
 
 
 def _event_fields(fields: dict[str, Any], device: str | None) -> dict[str, Any]:
     """Decode ``Event logged [TYPE key=value ...]`` in all its spellings."""
-    out: dict[str, Any] = {"event_type": fields.get("event_type"), "device": device}
-    out.update(_EVENT_NONE)
+    # the fields every event type has are always present; the rest only when printed
+    out: dict[str, Any] = {"event_type": fields.get("event_type"), "device": device, "domain": None,
+                           "address": None, "flags": None}
     for key, value in _EVENT_KV.findall(str(fields.get("event_fields") or "")):
         if key in _EVENT_INT_SET:
             try:
