@@ -32,6 +32,7 @@ class BootTracker:
         self.boots: list[Boot] = []
         self.current = Boot(source=source, index=0, first_line=1, last_line=0, started_by="start of input")
         self.boots.append(self.current)
+        self.index = 0  # of the current boot
         self._kernel_lines = 0  # kernel lines seen in the current boot
         self._banner_seen = False
         self._last_timestamp: float | None = None
@@ -41,9 +42,6 @@ class BootTracker:
         self._stamp_before: float | None = None  # ... and the boot's last stamp before it
 
     # -- starting boots --------------------------------------------------
-    @property
-    def index(self) -> int:
-        return self.current.index
 
     def start(self, reason: str, line: int) -> None:
         """Begin a new boot at ``line`` unless the current one is still empty."""
@@ -68,6 +66,7 @@ class BootTracker:
         if previous.ended == "panic" and previous.kdump_loaded:
             self.current.role, self.current.role_reason = "kdump", "follows a panic with 'Kdump: loaded'"
         self.boots.append(self.current)
+        self.index = self.current.index
         self._kernel_lines = 0
         self._banner_seen = False
         self._last_timestamp = stamp

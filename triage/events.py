@@ -227,11 +227,8 @@ class Assembler:
         return None
 
     def _event(self, kind: str, line: Line, subsystem: str | None, message: str | None, fields: dict[str, Any]) -> Event:
-        return Event(
-            kind=kind, source=self.source, boot=self.boots.index, line=line.number, end_line=line.number,
-            text=[line.raw], timestamp=line.timestamp, level=_level(line.level), caller=line.caller,
-            subsystem=subsystem, message=message, fields=fields,
-        )
+        return Event(kind, self.source, self.boots.index, line.number, line.number, [line.raw], line.timestamp,
+                     _level(line.level), line.caller, subsystem, message, fields)
 
     def _on_message(self, event: Event, line: Line, out: list[Event]) -> None:
         if event.kind == "boot_banner":

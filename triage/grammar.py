@@ -169,7 +169,7 @@ class MessageTable:
     prefix: re.Pattern[str]
     pattern: re.Pattern[str]
     ids: tuple[str, ...]
-    groups: dict[str, tuple[tuple[int, str], ...]]  # message id -> (group number, field name)
+    groups: dict[str, tuple[tuple[int, str, Any], ...]]  # message id -> (group, field, converter)
 
     def match(self, text: str) -> tuple[str, dict[str, Any], str] | None:
         """(message id, fields, prefix text) for a known message, else None."""
@@ -181,10 +181,10 @@ class MessageTable:
             return None
         message = m.lastgroup
         fields: dict[str, Any] = {}
-        for number, name in self.groups[message]:  # only this message's groups: storms stay cheap
+        for number, name, to_value in self.groups[message]:  # only this message's groups: storms stay cheap
             value = m.group(number)
             if value is not None and name not in fields:
-                fields[name] = convert(name, value.strip())
+                fields[name] = to_value(name, value.strip())
         return message, fields, pre.group(0)
 
 
@@ -199,6 +199,17 @@ def fields_from_match(m: re.Match[str], prefix: str) -> dict[str, Any]:
             continue
         out[name] = convert(name, value.strip())
     return out
+
+
+def _keep(name: str, value: str) -> str:
+    return value
+
+
+def _converter(regexp: str, name: str):
+    """How to type a field, decided once from its terminal: text stays text."""
+    if name.endswith("_x") or regexp.startswith(("0x", "-?\\d", "\\d")) or "0x[" in regexp:
+        return convert
+    return _keep
 
 
 def convert(name: str, value: str) -> Any:
@@ -237,11 +248,12 @@ def message_table(name: str) -> MessageTable:
         prefix_re = re.compile(prefix)
     except re.error as exc:
         raise GrammarError(f"grammars/{name}.lark: rule does not compile: {exc}") from None
-    groups: dict[str, list[tuple[int, str]]] = {mid: [] for mid in ids}
+    groups: dict[str, list[tuple[int, str, Any]]] = {mid: [] for mid in ids}
     for group, number in pattern.groupindex.items():
         if "__" in group:
             mid, field_name = group.split("__", 1)
-            groups[mid].append((number, field_name.split("__", 1)[0]))
+            field_name = field_name.split("__", 1)[0]
+            groups[mid].append((number, field_name, _converter(patterns.get(field_name.upper(), ""), field_name)))
     frozen = {mid: tuple(sorted(items)) for mid, items in groups.items()}
     return MessageTable(name, prefix_re, pattern, ids, frozen)
 

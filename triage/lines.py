@@ -223,7 +223,7 @@ def parse_line(source: str, number: int, data: bytes, envelope: re.Pattern[str] 
             _journal_json(line, body)
         elif not _untangle(line, envelope, torn_only=False) and line.origin == "console":
             line.origin = "plain"
-    elif "]" in body:
+    elif "]" in body and _STAMP_INSIDE.search(body):
         _untangle(line, envelope, torn_only=True)
     return line
 
