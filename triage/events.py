@@ -386,9 +386,9 @@ def _event_fields(fields: dict[str, Any], device: str | None) -> dict[str, Any]:
     for key, value in _EVENT_KV.findall(str(fields.get("event_fields") or "")):
         if key in _EVENT_INT_SET:
             try:
-                out[key] = int(value, 16) if value[:2] in ("0x", "0X") else int(value)
+                out[key] = int(value, 0)  # 0x... or decimal
             except ValueError:
-                out[key] = value
+                out[key] = grammar.convert(key, value)
         elif key.startswith("event"):  # UNKNOWN: event[0]=0x... -> event0
             out[key.replace("[", "").replace("]", "")] = grammar.convert(key, value)
         else:

@@ -89,6 +89,8 @@ def scan(item: Input, everything: bool = False) -> Iterator[Scanned]:
     """Triggered lines of one input (every line with ``everything``)."""
     find_trigger = _finder(trigger_pattern())
     envelope = grammar.envelope_regex()
+    slots = _slots(envelope)
+    name = item.name
     lineno = 0  # number of the last line consumed
     mid_line = False  # the previous block ended inside a (giant) line
     for raw_block in read_blocks(item):
@@ -101,31 +103,25 @@ def scan(item: Input, everything: bool = False) -> Iterator[Scanned]:
         mid_line = not raw_block.endswith(b"\n")
         size = len(block)
         pending = 0
-        if everything:
-            starts = _all_line_starts(block, pos)
-        else:
-            starts = _triggered_line_starts(find_trigger, block, pos)
-        following = next(starts, None)
+        lines = _all_lines(block, pos) if everything else _triggered_lines(find_trigger, block, pos)
+        following = next(lines, None)
         while following is not None:
-            start = following
-            following = next(starts, None)
+            start, end = following
+            following = next(lines, None)
             if start < pos:
                 continue
             pending += block.count(b"\n", pos, start)
-            end = block.find(b"\n", start)
-            if end < 0:
-                end = size
             lineno += pending + 1
-            yield Scanned(pending, parse_line(item.name, lineno, block[start:end], envelope), False)
+            yield Scanned(pending, parse_line(name, lineno, block[start:end], envelope, slots), False)
             pending = 0
             pos = end + 1
-            if not everything and pos < size and following != pos:
+            if not everything and pos < size and (following is None or following[0] != pos):
                 # the following line has no anchor: hand it on for wrapped messages and torn reports
                 nxt = block.find(b"\n", pos)
                 if nxt < 0:
                     nxt = size
                 lineno += 1
-                yield Scanned(0, parse_line(item.name, lineno, block[pos:nxt], envelope), True)
+                yield Scanned(0, parse_line(name, lineno, block[pos:nxt], envelope, slots), True)
                 pos = nxt + 1
         if pos < size:
             # a last partial line counts here once; its continuation is skipped above
@@ -137,29 +133,29 @@ def scan(item: Input, everything: bool = False) -> Iterator[Scanned]:
             yield Scanned(pending, None, False)  # type: ignore[arg-type]
 
 
-def _triggered_line_starts(find_trigger, block: bytes, pos: int) -> Iterator[int]:
-    """Start of each line with an anchor; one search per line, however many anchors it holds."""
+def _triggered_lines(find_trigger, block: bytes, pos: int) -> Iterator[tuple[int, int]]:
+    """(start, end) of each line with an anchor; one search per line, however many anchors it holds."""
     rfind, find = block.rfind, block.find
     size = len(block)
     while pos < size:
         hit = find_trigger(block, pos)
         if hit < 0:
             return
-        start = rfind(b"\n", 0, hit) + 1
-        yield start
         end = find(b"\n", hit)
         if end < 0:
-            return
+            end = size
+        yield rfind(b"\n", 0, hit) + 1, end
         pos = end + 1
 
 
-def _all_line_starts(block: bytes, pos: int) -> Iterator[int]:
+def _all_lines(block: bytes, pos: int) -> Iterator[tuple[int, int]]:
     size = len(block)
     while pos < size:
-        yield pos
         nxt = block.find(b"\n", pos)
         if nxt < 0:
+            yield pos, size
             return
+        yield pos, nxt
         pos = nxt + 1
 
 
@@ -191,13 +187,15 @@ def _slots(envelope: re.Pattern[str]) -> _Slots:
     return slots
 
 
-def parse_line(source: str, number: int, data: bytes, envelope: re.Pattern[str] | None = None) -> Line:
+def parse_line(source: str, number: int, data: bytes, envelope: re.Pattern[str] | None = None,
+               slots: _Slots | None = None) -> Line:
     """Decode one line and split its envelope (quote, origin, level, stamp, caller)."""
     truncated = len(data) > MAX_LINE
     text = data[:MAX_LINE].decode("utf-8", "replace").rstrip()
     if envelope is None:
         envelope = grammar.envelope_regex()
-    slots = _slots(envelope)
+    if slots is None:
+        slots = _slots(envelope)
     g = envelope.match(text).groups()  # every slot is optional: the envelope always matches
     body = g[slots.body] or ""
     line = Line(source, number, text, body, truncated=truncated)
