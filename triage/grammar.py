@@ -102,7 +102,7 @@ def rule_regex(lark: Lark, rule: str, group_prefix: str = "") -> str:
 
     Field groups that only some alternatives contain are still unique: when a
     field appears in several alternatives, later ones get a numbered suffix
-    that :func:`fields_from_match` folds back.
+    that :class:`MessageTable` folds back.
     """
     expansions = _expansions(lark, rule)
     runs = _optional_runs(expansions)
@@ -186,19 +186,6 @@ class MessageTable:
             if value is not None and name not in fields:
                 fields[name] = to_value(name, value.strip())
         return message, fields, pre.group(0)
-
-
-def fields_from_match(m: re.Match[str], prefix: str) -> dict[str, Any]:
-    """Named groups under ``prefix`` as typed field values."""
-    out: dict[str, Any] = {}
-    for group, value in m.groupdict().items():
-        if value is None or not group.startswith(prefix):
-            continue
-        name = group[len(prefix):].split("__", 1)[0]
-        if name in out:
-            continue
-        out[name] = convert(name, value.strip())
-    return out
 
 
 def _keep(name: str, value: str) -> str:

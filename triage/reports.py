@@ -102,7 +102,6 @@ class _Collect(Transformer):
         super().__init__()
         self.items = items
         self.parts = ReportParts()
-        self._context: str | None = None
         self._traces = 0
 
     def _item(self, token: Token) -> Classified:
@@ -125,8 +124,7 @@ class _Collect(Transformer):
             item = self._item(token)
             if item.cls == "TRACE_HEAD":
                 continue
-            if item.cls == "CONTEXT":
-                self._context = None if item.fields.get("context_end") else item.fields.get("context")
+            if item.cls == "CONTEXT":  # contexts are attached by line order afterwards
                 continue
             frame = _frame(item)
             if frame is None:
@@ -143,16 +141,15 @@ class _Collect(Transformer):
         return self.parts
 
 
-def _frame(item: Classified, context: str | None = None) -> Frame | None:
+def _frame(item: Classified) -> Frame | None:
     f = item.fields
     if item.cls == "FRAME":
         return Frame(
             function=f.get("function"), offset=int(f["offset"], 16), size=int(f["size"], 16),
-            module=f.get("module"), reliable=not f.get("unreliable"), context=context, line=item.line.number,
+            module=f.get("module"), reliable=not f.get("unreliable"), line=item.line.number,
         )
     if item.cls == "INLINE_FRAME":
-        return Frame(function=f.get("function"), reliable=not f.get("unreliable"), context=context,
-                     line=item.line.number)
+        return Frame(function=f.get("function"), reliable=not f.get("unreliable"), line=item.line.number)
     return None
 
 
