@@ -1,6 +1,8 @@
 """Real console logs at scale: syzkaller's 747 report tests and the real-dev set."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from triage import grammar
@@ -50,6 +52,33 @@ def test_syzkaller_detection_agrees_with_titles():
     share = agree / len(files)
     print(f"syzkaller: {agree}/{len(files)} = {share:.1%} agree; disagree: {' '.join(disagree)}")
     assert share >= 0.95
+
+
+_TITLE_FUNCTION = re.compile(r" in (\S+?)(?:\.(?:part|isra|constprop|cold)\.NUM)?(?: at addr ADDR)?$")
+
+
+def test_syzkaller_guilty_function():
+    """The function after the last ' in ' of TITLE/ALT, where the report names one (SOURCE.md)."""
+    directory = shared("corpus", "syzkaller")
+    compared = agreed = 0
+    for path in sorted(p for p in directory.iterdir() if p.name.isdigit()):
+        header, log = load_syzkaller(path)
+        expected = set()
+        for title in (header.get("TITLE") or []) + (header.get("ALT") or []):
+            found = _TITLE_FUNCTION.search(title)
+            if found and found.group(1) != "corrupted":
+                expected.add(found.group(1))
+        if not expected:
+            continue
+        reports = [e for e in read_capture(Input.from_text(log, path.name)).events
+                   if e.kind in REPORT_KINDS and e.kind != "call_trace"]
+        if not reports:
+            continue
+        compared += 1
+        agreed += reports[0].get("guilty_function") in expected
+    print(f"syzkaller guilty function: {agreed}/{compared} = {agreed / compared:.1%}")
+    # a floor against regressions; syzkaller's own skip lists are far longer than ours
+    assert compared > 500 and agreed / compared >= 0.30
 
 
 def test_real_dev_captures_parse_and_account_for_every_line():

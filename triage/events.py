@@ -263,7 +263,8 @@ class Assembler:
         if self.report:
             first = self.report[0]
             if cls in HEADER_KIND and cls not in ("CPU_LINE", "TRACE_HEAD"):
-                absorb = cls in OOPS_DETAIL and first.cls in ("PAGE_FAULT", "KERNEL_BUG", "BUG") and not self._has(OOPS_DETAIL, skip_first=True)
+                absorb = (cls in OOPS_DETAIL and first.cls in ("PAGE_FAULT", "KERNEL_BUG", "BUG", "ARM_OOPS")
+                          and not self._has(OOPS_DETAIL, skip_first=True))
                 if not absorb:
                     self._close_report(out)
                     self._open(item, out)

@@ -51,7 +51,16 @@ _PLUMBING = re.compile(
     r"__schedule|schedule\w*|io_schedule\w*|preempt_schedule\w*|__mutex_lock\w*|mutex_lock\w*|"
     r"__down\w*|down_read\w*|down_write\w*|rwsem_down\w*|call_rwsem_\w+|__rwsem\w*|"
     r"wait_for_completion\w*|__wait_for_common|wait_for_common\w*|__flush_work|flush_work|"
-    r"_raw_spin_lock\w*|do_raw_spin_lock|queued_spin_lock_slowpath|native_queued_spin_lock_slowpath)$"
+    r"_raw_spin_lock\w*|do_raw_spin_lock|queued_spin_lock_slowpath|native_queued_spin_lock_slowpath|"
+    # string and memory primitives: the caller is the subject
+    r"spin_dump|spin_bug|memcpy|memset|memmove|memcmp|__memcpy|__memset|__memmove|strcpy|strlen|strncpy|"
+    # checkers and reporters that sit between the bug and the report
+    r"sched_show_task|show_regs|show_trace\w*|dump_backtrace\w*|register_lock_class|rcu_gp_kthread\w*|"
+    r"debug_print_object|check_preemption_disabled|__list_del_entry_valid\w*|__list_add_valid\w*|"
+    r"__sanitizer_\w+|context_switch|__switch_to\w*|__x86_indirect_thunk_\w+|refcount_warn_saturate|"
+    r"refcount_\w+|skb_panic|skb_over_panic|skb_under_panic|retint_kernel|__check_object_size|"
+    r"check_object_size|usercopy_abort|__warn_printk|kfree|kvfree|kmalloc\w*|__kmalloc\w*|"
+    r"__alloc_pages\w*|__vmalloc\w*|lockdep_\w+|lock_release|lock_is_held\w*|rcu_lockdep_\w+)$"
 )
 _COMPILER_SUFFIX = re.compile(r"(?:\.(?:part|isra|constprop|cold|llvm|lto_priv)(?:\.\d+)?)+$")
 
@@ -203,7 +212,7 @@ def build_fields(kind: str, parts: ReportParts) -> dict[str, Any]:
     out["frames"] = parts.frames
     rip_item = next((d for d in everything if d.cls == "RIP"), None)
     out["rip"] = _frame_from_text(rip_item.fields.get("rip", ""), rip_item.line.number) if rip_item else None
-    out["guilty_function"] = guilty_function(kind, out, parts.frames)
+    out["guilty_function"] = guilty_function(kind, out, parts.frames, header.line.body if header else "")
     out["title"] = title(kind, header, out)
     return out
 
@@ -228,10 +237,17 @@ def _type_fields(out: dict[str, Any]) -> None:
         out["tainted"] = False
 
 
-def guilty_function(kind: str, fields: dict[str, Any], frames: list[Frame]) -> str | None:
+_HEADER_FUNCTION = re.compile(r" in ([A-Za-z_][\w.$]*)\+0x[0-9a-f]+/0x[0-9a-f]+")
+
+
+def guilty_function(kind: str, fields: dict[str, Any], frames: list[Frame], header: str = "") -> str | None:
     """The first function that is the report's subject, not its plumbing."""
-    if kind == "warning" and fields.get("warn_function"):
-        return normalize_function(fields["warn_function"])
+    warned = fields.get("warn_function")
+    if kind == "warning" and warned and not _PLUMBING.match(normalize_function(warned)):
+        return normalize_function(warned)
+    named = _HEADER_FUNCTION.search(header) if kind in ("bug", "warning") else None
+    if named:  # "BUG: KASAN: use-after-free in remove_wait_queue+0xfb/0x120": the sanitizer names it
+        return normalize_function(named.group(1))
     rip: Frame | None = fields.get("rip")
     if kind in ("oops", "bug", "lockup") and rip and rip.function and not _PLUMBING.match(normalize_function(rip.function)):
         return normalize_function(rip.function)
