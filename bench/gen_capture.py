@@ -589,10 +589,10 @@ def preamble(rng: random.Random, prof: dict, release: str, kdump: bool, host: st
             add(f"ccp {psp}: SEV: memory encryption not enabled by BIOS", tick(), 4)
     add(f"EXT4-fs ({prof['disks'][0][2]}p2): mounted filesystem {_uuid(rng)} ro with ordered data mode. "
         f"Quota mode: none.", tick(10000, 900000))
-    add(f"systemd[1]: systemd 252.30-1~deb12u2 running in system mode (+PAM +AUDIT +SELINUX +APPARMOR +IMA +SMACK "
-        f"+SECCOMP +GCRYPT -GNUTLS +OPENSSL +ACL +BLKID +CURL +ELFUTILS +FIDO2 +IDN2 -IDN +IPTC +KMOD +LIBCRYPTSETUP "
-        f"+LIBFDISK +PCRE2 -PWQUALITY +P11KIT +QRENCODE +TPM2 +BZIP2 +LZ4 +XZ +ZLIB +ZSTD -BPF_FRAMEWORK "
-        f"-XKBCOMMON +UTMP +SYSVINIT default-hierarchy=unified)", tick(10000, 900000))
+    add("systemd[1]: systemd 252.30-1~deb12u2 running in system mode (+PAM +AUDIT +SELINUX +APPARMOR +IMA +SMACK "
+        "+SECCOMP +GCRYPT -GNUTLS +OPENSSL +ACL +BLKID +CURL +ELFUTILS +FIDO2 +IDN2 -IDN +IPTC +KMOD +LIBCRYPTSETUP "
+        "+LIBFDISK +PCRE2 -PWQUALITY +P11KIT +QRENCODE +TPM2 +BZIP2 +LZ4 +XZ +ZLIB +ZSTD -BPF_FRAMEWORK "
+        "-XKBCOMMON +UTMP +SYSVINIT default-hierarchy=unified)", tick(10000, 900000))
     add("systemd[1]: Detected architecture x86-64.", tick())
     add(f"systemd[1]: Hostname set to <{host}>.", tick())
     for unit in ("Slice Units", "Swaps", "Local Encrypted Volumes", "Path Units", "Socket Units"):

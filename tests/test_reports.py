@@ -2,7 +2,6 @@
 from real captures (../shared/corpus/real-dev/*.yaml) and the shipped samples."""
 from __future__ import annotations
 
-import re
 
 import pytest
 import yaml

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
 from .model import Boot, Capture, Event
-from .releases import Verdict, fix_verdict, parse_release
+from .releases import Verdict, fix_verdict
 from .rules import (SEVERITY_RANK, BootFilter, Condition, FactCheck, FixtureResult, Pattern, Rule,
                     Step, lint, load_rules, run_fixtures)
 
