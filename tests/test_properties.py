@@ -41,13 +41,13 @@ def _accounted(data: bytes) -> None:
     assert [b.index for b in boots] == list(range(len(boots)))
 
 
-@settings(max_examples=300, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=5000, suppress_health_check=[HealthCheck.too_slow])
 @given(capture_strategy)
 def test_random_captures_never_crash_and_every_line_is_accounted_for(data):
     _accounted(data)
 
 
-@settings(max_examples=150, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=5000, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_mutated_real_captures(data):
     lines = list(REAL_LINES)
@@ -70,14 +70,14 @@ def test_mutated_real_captures(data):
     _accounted(b"\n".join(lines) + b"\n")
 
 
-@settings(max_examples=500, deadline=500)
+@settings(max_examples=500, deadline=2000)
 @given(st.binary(max_size=400))
 def test_any_single_line_parses(raw):
     line = parse_line("t", 1, raw.replace(b"\n", b""))
     assert line.number == 1 and isinstance(line.body, str)
 
 
-@settings(max_examples=50, deadline=3000)
+@settings(max_examples=50, deadline=10000)
 @given(st.integers(1, 50), st.sampled_from([b"(", b"[", b"a", b" ", b"0x", b"+0x1/0x", b"AMD-Vi: "]))
 def test_pathological_repetition_does_not_hang(n, piece):
     _accounted(b"[    1.000000] " + piece * (n * 400) + b"\n")
