@@ -45,6 +45,7 @@ class Assembler:
         self.source = source
         self.boots = BootTracker(source)
         self.tables = [grammar.message_table(name) for name in ("amd_vi", "sev", "kernel")]
+        self.amd_vi_prefix = grammar.message_table("amd_vi").prefix  # "AMD-Vi: " lines no rule names
         self.classes = grammar.line_classes()
         self.report: list[Classified] = []
         self.report_boot = 0
@@ -213,12 +214,12 @@ class Assembler:
                 fields["kdump"] = "elfcorehdr=" in (fields.get("command_line") or "")
             sub = _SUBSYSTEM.match(line.body)
             subsystem = sub.group(1) if sub else None
-        return self._event(kind, line, subsystem, None if message == "_unknown" else message, fields)
+        return self._event(kind, line, subsystem, message, fields)
 
     def _unknown_subsystem_event(self, line: Line) -> Event | None:
         """Driver lines of AMD-Vi or ccp/SEV that no rule names: kept as events."""
         body = line.body
-        amd = self.tables[0].prefix.match(body)
+        amd = self.amd_vi_prefix.match(body)
         if amd is not None and amd.group(0):
             return self._event("amd_vi", line, "AMD-Vi", None, {})
         sev = _SEV_LIKE.match(body)
