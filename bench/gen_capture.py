@@ -745,6 +745,19 @@ def ep_link(c: Context) -> list:
     return out
 
 
+def _port_joins(rng: random.Random, br: str, port: int, dev: str, renamed=None) -> list:
+    """A device joining a bridge port: blocking, disabled, allmulti/promisc, (renamed), forwarding."""
+    lines = [(0, 6, f"{br}: port {port}({dev}) entered blocking state"),
+             (rng.randrange(10, 900), 6, f"{br}: port {port}({dev}) entered disabled state"),
+             (rng.randrange(10, 900), 6, f"{dev}: entered allmulticast mode"),
+             (rng.randrange(10, 900), 6, f"{dev}: entered promiscuous mode")]
+    if renamed is not None:
+        lines.append(renamed())
+    lines.append((rng.randrange(10, 900), 6, f"{br}: port {port}({dev}) entered blocking state"))
+    lines.append((rng.randrange(10, 900), 6, f"{br}: port {port}({dev}) entered forwarding state"))
+    return lines
+
+
 def ep_tap(c: Context) -> list:
     rng = c.rng
     br = rng.choice(c.prof["bridges"])
@@ -756,12 +769,7 @@ def ep_tap(c: Context) -> list:
                 (rng.randrange(100, 9000), 6, f"{tap} (unregistering): left allmulticast mode"),
                 (rng.randrange(10, 900), 6, f"{tap} (unregistering): left promiscuous mode"),
                 (rng.randrange(10, 900), 6, f"{br}: port {port}({tap}) entered disabled state")]
-    return [(0, 6, f"{br}: port {port}({tap}) entered blocking state"),
-            (rng.randrange(10, 900), 6, f"{br}: port {port}({tap}) entered disabled state"),
-            (rng.randrange(10, 900), 6, f"{tap}: entered allmulticast mode"),
-            (rng.randrange(10, 900), 6, f"{tap}: entered promiscuous mode"),
-            (rng.randrange(10, 900), 6, f"{br}: port {port}({tap}) entered blocking state"),
-            (rng.randrange(10, 900), 6, f"{br}: port {port}({tap}) entered forwarding state")]
+    return _port_joins(rng, br, port, tap)
 
 
 def ep_veth(c: Context) -> list:
@@ -775,13 +783,8 @@ def ep_veth(c: Context) -> list:
                 (rng.randrange(10, 900), 6, f"{veth} (unregistering): left allmulticast mode"),
                 (rng.randrange(10, 900), 6, f"{veth} (unregistering): left promiscuous mode"),
                 (rng.randrange(10, 900), 6, f"docker0: port {port}({veth}) entered disabled state")]
-    return [(0, 6, f"docker0: port {port}({veth}) entered blocking state"),
-            (rng.randrange(10, 900), 6, f"docker0: port {port}({veth}) entered disabled state"),
-            (rng.randrange(10, 900), 6, f"{veth}: entered allmulticast mode"),
-            (rng.randrange(10, 900), 6, f"{veth}: entered promiscuous mode"),
-            (rng.randrange(10000, 90000), 6, f"eth0: renamed from veth{rng.getrandbits(28):07x}"),
-            (rng.randrange(10, 900), 6, f"docker0: port {port}({veth}) entered blocking state"),
-            (rng.randrange(10, 900), 6, f"docker0: port {port}({veth}) entered forwarding state")]
+    return _port_joins(rng, "docker0", port, veth,
+                       lambda: (rng.randrange(10000, 90000), 6, f"eth0: renamed from veth{rng.getrandbits(28):07x}"))
 
 
 def _audit_stamp(c: Context) -> str:
