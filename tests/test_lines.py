@@ -135,3 +135,9 @@ def test_compiled_envelope_agrees_with_lark(raw):
     for slot in ("STAMP", "QUOTE", "LEVEL_NAME", "CALLER", "SYSLOG_HEAD", "DMESG_FACILITY", "PRI"):
         if slot in regex_parts:
             assert slot in lark_parts, slot
+
+
+def test_stamp_padding_is_spaces_only():
+    # found by hypothesis: \x1c counts as whitespace to Python but is no printk padding
+    parsed = line("[\x1c 1.711588] AMD-Vi: in early_enable_iommus")
+    assert parsed.timestamp is None and parsed.origin == "plain"

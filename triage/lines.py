@@ -26,7 +26,7 @@ except Exception:  # pragma: no cover - exercised only without google-re2
 MAX_LINE = 64 << 10  # characters kept of one line; longer ones are truncated
 
 _ANSI = re.compile(rb"\x1b(?:\[[0-9;?]*[ -/]*[@-~]|\][^\x07\x1b\n]*(?:\x07|\x1b\\)|[@-Z\\-_])")
-_STAMP_INSIDE = re.compile(r"\[\s*\d+\.\d{6}\]")
+_STAMP_INSIDE = re.compile(r"\[ *\d+\.\d{6}\]")
 _LEVEL_WORDS = {
     "EMERGENCY": 0, "EMERG": 0, "ALERT": 1, "CRITICAL": 2, "CRIT": 2, "ERROR": 3, "ERR": 3,
     "WARNING": 4, "WARN": 4, "NOTICE": 5, "INFO": 6, "DEBUG": 7,
