@@ -22,8 +22,7 @@ _NAMED_GROUP = re.compile(r"\(\?P<(\w+)>")
 _ESCAPED_SPACE = re.compile(r"(?:\\ )+")
 
 
-class GrammarError(Exception):
-    """A grammar file is missing or broken (names the file)."""
+from .errors import GrammarError
 
 
 @lru_cache(maxsize=None)

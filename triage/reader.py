@@ -33,8 +33,7 @@ _BINARY_MAGIC = {
 }
 
 
-class InputError(Exception):
-    """An input cannot be read as a console capture (message names it)."""
+from .errors import InputError
 
 
 @dataclass(frozen=True)

@@ -58,8 +58,7 @@ SEV_STATE_NAMES = {0: "UNINIT", 1: "INIT", 2: "WORKING"}
 PSP_UNAVAILABLE = "ccp module debug info not loaded / PSP not present"
 
 
-class VmcoreError(Exception):
-    """A vmcore (or the live kernel) could not be opened; the message is one line."""
+from .errors import VmcoreError
 
 
 # ==============================================================================================

@@ -10,13 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-#: Version of the JSON shapes printed by ``events``, ``boots`` and the report.
-SCHEMA_VERSION = 1
-
-#: Kernel report kinds (multi-line structures assembled from many lines).
-REPORT_KINDS = ("kernel_panic", "oops", "bug", "warning", "lockup", "call_trace")
-
-LEVEL_NAMES = ("emerg", "alert", "crit", "err", "warning", "notice", "info", "debug")
+from .vocabulary import EVENT_ATTRS, SCHEMA_VERSION, BootEnding, BootRole
 
 
 @dataclass(slots=True)
@@ -88,7 +82,7 @@ class Event:
 
     def get(self, name: str, default: Any = None) -> Any:
         """Common attribute or kind-specific field, as rules address them."""
-        if name in _EVENT_ATTRS:
+        if name in EVENT_ATTRS:
             return getattr(self, name)
         return self.fields.get(name, default)
 
@@ -109,12 +103,6 @@ class Event:
         for key, value in self.fields.items():
             out[key] = value if value is None or type(value) in _SCALARS else _plain(value)
         return out
-
-
-_EVENT_ATTRS = (
-    "kind", "source", "boot", "line", "end_line", "timestamp", "level", "caller",
-    "subsystem", "message", "text",
-)
 
 
 _SCALARS = (str, int, float, bool)
@@ -140,10 +128,10 @@ class Boot:
     release: str | None = None
     release_from: str | None = None  # banner | report (CPU: line) | command line
     command_line: str | None = None
-    role: str = "unknown"  # first | kdump | unknown
+    role: BootRole = "unknown"
     role_reason: str | None = None
     hardware: str | None = None
-    ended: str = "cut off"  # panic | reboot | cut off | next boot
+    ended: BootEnding = "cut off"
     panic_message: str | None = None
     kdump_loaded: bool = False  # a report line said 'Kdump: loaded'
     first_timestamp: float | None = None

@@ -1,0 +1,22 @@
+"""The plain typed data that flows through the pipeline, and the shared vocabulary.
+
+Data moves one way: ingest produces :class:`Capture` (lines -> events and
+boots), the engine turns captures and rules into :class:`Finding` objects, and
+the report stage wraps them in a :class:`Report`.  Each stage takes and returns
+only these dataclasses, so it can be tested and replaced on its own, and the
+library hands out the same objects the CLI prints.
+"""
+from .capture import Boot, Capture, Event, Frame, Line
+from .vocabulary import (BOOT_ENDINGS, BOOT_ROLES, COMPILER_SUFFIX, EVENT_ATTRS, FAIL_LEVELS,
+                         KNOWN_MESSAGE_KINDS, LEVEL_NAMES, MESSAGE_KINDS, REPORT_KINDS, SCHEMA_VERSION,
+                         SCOPES, SEVERITIES, SEVERITY_RANK, VMCORE_LOG_SUFFIX, VMCORE_NOT_CHECKED,
+                         BootEnding, BootRole, FixStatus, MessageKind, ReportKind, Scope, Severity,
+                         VmcoreStatus, Vocabulary, normalize_function)
+
+__all__ = [
+    "Boot", "Capture", "Event", "Frame", "Line",
+    "BOOT_ENDINGS", "BOOT_ROLES", "COMPILER_SUFFIX", "EVENT_ATTRS", "FAIL_LEVELS", "KNOWN_MESSAGE_KINDS",
+    "LEVEL_NAMES", "MESSAGE_KINDS", "REPORT_KINDS", "SCHEMA_VERSION", "SCOPES", "SEVERITIES", "SEVERITY_RANK",
+    "VMCORE_LOG_SUFFIX", "VMCORE_NOT_CHECKED", "BootEnding", "BootRole", "FixStatus", "MessageKind",
+    "ReportKind", "Scope", "Severity", "VmcoreStatus", "Vocabulary", "normalize_function",
+]
