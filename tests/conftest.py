@@ -8,7 +8,7 @@ import pytest
 
 from triage.ingest import read_capture
 from triage.model import Capture
-from triage.reader import Input
+from triage.ingest import Input
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"

@@ -5,11 +5,12 @@ import re
 
 import pytest
 
-from triage import grammar
+from triage.ingest import messages, reports
 from triage.ingest import read_capture
-from triage.lines import parse_line, trigger_pattern
+from triage.ingest.envelope import parse_line
+from triage.ingest.scan import trigger_pattern
 from triage.model import REPORT_KINDS
-from triage.reader import Input
+from triage.ingest import Input
 
 from .conftest import SAMPLES, shared
 
@@ -115,8 +116,8 @@ def _real_lines():
 def test_scanner_trigger_covers_every_grammar():
     """Whatever a message rule or report line class recognises, the scanner's TRIGGER sees."""
     trigger = trigger_pattern()
-    tables = [grammar.message_table(n) for n in ("amd_vi", "sev", "kernel")]
-    classes = grammar.line_classes()
+    tables = [messages.message_table(n) for n in ("amd_vi", "sev", "kernel")]
+    classes = reports.line_classes()
     missed = []
     for name, number, raw in _real_lines():
         body = parse_line(name, number, raw).body

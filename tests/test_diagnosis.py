@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import triage
-from triage.api import analyze, why_not
+from triage.report import analyze, why_not
 
 from .conftest import FOUNDING, QEMU_LOG, ROOT
 

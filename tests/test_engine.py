@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from triage.engine import EventIndex, explain, match
 from triage.model import Boot, Capture, Event, Frame
-from triage.rules import Condition, FieldTest, load_rule_file, load_rules
+from triage.rulepack import Condition, FieldTest, load_rule_file, load_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("SNP_TRIAGE_SHARED", ROOT.parent / "shared"))
@@ -331,7 +331,8 @@ def test_field_index_agrees_with_brute_force(rows, types, device):
     cond = Condition(kinds=("iommu_event",), messages=("event_logged",), fields=fields)
     index = EventIndex([cap])
     for scope in [(0, b) for b in range(3)] + [(0, None)]:
-        expected = [e for e in events if (scope[1] is None or e.boot == scope[1]) and cond.matches(e)]
+        expected = [e for e in events if (scope[1] is None or e.boot == scope[1]) and e.kind in cond.kinds
+                    and (cond.messages is None or e.message in cond.messages) and cond.test(e)]
         assert index.candidates(cond, scope) == expected
 
 
@@ -428,7 +429,7 @@ def test_vmcore_facts_object():
     except ImportError:  # pragma: no cover
         pytest.skip("vmcore stage not available")
     from triage.engine import evaluate_vmcore
-    from triage.rules import FactCheck
+    from triage.rulepack import FactCheck
     facts = VmcoreFacts()
     facts.psp.snp_initialized = Fact(True, "sev_device.snp_initialized")
     checks = [FactCheck("psp.snp_initialized", FieldTest([("equals", True)])),

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 from lark import Lark
 
-from triage import grammar
-from triage.lines import parse_line
+from triage.ingest import grammar
+from triage.ingest.envelope import parse_line
 from triage.paths import data_dir
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from triage import grammar
+from triage.ingest import messages
 
 from .conftest import parse_text
 
@@ -123,7 +123,7 @@ EXAMPLES = [
 
 @pytest.mark.parametrize("table, text, message, fields", EXAMPLES, ids=[f"{e[0]}:{e[2]}:{i}" for i, e in enumerate(EXAMPLES)])
 def test_message(table, text, message, fields):
-    found = grammar.message_table(table).match(text)
+    found = messages.message_table(table).match(text)
     assert found is not None, text
     assert found[0] == message
     for key, value in fields.items():
@@ -134,7 +134,7 @@ def test_message(table, text, message, fields):
 def test_every_grammar_rule_has_an_example(table):
     """A message added to a grammar comes with a test line here."""
     covered = {e[2] for e in EXAMPLES if e[0] == table}
-    assert set(grammar.message_table(table).ids) <= covered
+    assert set(messages.message_table(table).ids) <= covered
 
 
 def test_event_logged_decoding_in_all_spellings():

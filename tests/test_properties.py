@@ -4,8 +4,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from triage.lines import parse_line
-from triage.reader import InputError
+from triage.ingest.envelope import parse_line
+from triage.errors import InputError
 
 from .conftest import FOUNDING, QEMU_LOG, parse_text
 

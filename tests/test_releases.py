@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from triage.releases import FixRef, Release, fix_verdict, parse_release, upstream_from_banner
+from triage.rulepack.releases import FixRef, Release, fix_verdict, parse_release, upstream_from_banner
 
 KDUMP_SERIES = [
     {"commit": "f32fe7cb0198", "subject": "iommu/amd: Add support to remap/unmap IOMMU buffers for kdump",

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from triage.rules import (REGEX_LINE_LIMIT, RuleError, check_regex, lint, load_rule_file, load_rules,
-                          run_fixtures, shipped_rules_dir)
+from triage.engine import run_fixtures
+from triage.ingest import vocabulary
+from triage.rulepack import (REGEX_LINE_LIMIT, RuleError, check_regex, lint, load_rule_file, load_rules,
+                             shipped_rules_dir)
 
 SHIPPED = shipped_rules_dir()
 
@@ -190,7 +192,7 @@ def test_dangerous_regexes_rejected(pattern, why):
 
 
 def test_accepted_regex_is_fast_on_hostile_line():
-    from triage.rules import regex_search
+    from triage.rulepack import regex_search
     rx = check_regex(r"^.*x")
     hostile = ["a" * 100000]
     start = time.perf_counter()
@@ -214,7 +216,7 @@ def test_shipped_pack_loads_and_lints_clean():
         "GENERIC-LOCKUP",
     }
     assert required <= ids
-    problems = lint()
+    problems = lint(vocabulary=vocabulary())
     assert [str(p) for p in problems] == []
     by_id = {r.id: r for r in rules}
     assert by_id["SNP-PANIC-NOTIFIER-SKIPPED"].needs_vmcore
@@ -232,7 +234,7 @@ def test_lint_reports_errors_and_typos(tmp_path):
     write(tmp_path, GOOD.replace("severity: warning", "severity: nope"), "BROKEN.yaml")
     write(tmp_path, GOOD.replace("TEST-RULE", "TYPO-RULE").replace("completion_wait_timeout", "completion_wait_timout")
           .replace("kind: amd_vi", "kind: amd_vi\n      fields:\n        bfd: {exists: true}"), "TYPO-RULE.yaml")
-    problems = lint([tmp_path])
+    problems = lint([tmp_path], vocabulary=vocabulary())
     errors = [p for p in problems if p.severity == "error"]
     assert len(errors) == 1 and errors[0].field == "severity" and errors[0].line == 3
     texts = [str(p) for p in problems]
@@ -277,7 +279,7 @@ def _fixture_files():
 def test_fixture(rule_id, path):
     from triage.engine import match
     from triage.ingest import read_capture
-    from triage.rules import load_vmcore_facts
+    from triage.engine import load_vmcore_facts
     rule = {r.id: r for r in load_rules()}[rule_id]
     findings = [f for f in match([read_capture(str(path))], [rule], vmcore=load_vmcore_facts(path))
                 if f.rule_id == rule_id]

@@ -7,14 +7,17 @@ only these dataclasses, so it can be tested and replaced on its own, and the
 library hands out the same objects the CLI prints.
 """
 from .capture import Boot, Capture, Event, Frame, Line
+from .findings import Evidence, EvidenceGroup, EvidenceRole, Finding, FixRef, Verdict, VmcoreResult
+from .report import CrossCheck, QualityNote, Report
 from .vocabulary import (BOOT_ENDINGS, BOOT_ROLES, COMPILER_SUFFIX, EVENT_ATTRS, FAIL_LEVELS,
-                         KNOWN_MESSAGE_KINDS, LEVEL_NAMES, MESSAGE_KINDS, REPORT_KINDS, SCHEMA_VERSION,
+                         KDUMP_ONLY_MESSAGES, KNOWN_MESSAGE_KINDS, LEVEL_NAMES, MESSAGE_KINDS, REPORT_KINDS, SCHEMA_VERSION,
                          SCOPES, SEVERITIES, SEVERITY_RANK, VMCORE_LOG_SUFFIX, VMCORE_NOT_CHECKED,
                          BootEnding, BootRole, FixStatus, MessageKind, ReportKind, Scope, Severity,
                          VmcoreStatus, Vocabulary, normalize_function)
 
 __all__ = [
-    "Boot", "Capture", "Event", "Frame", "Line",
+    "Boot", "Capture", "Event", "Frame", "Line", "Evidence", "EvidenceGroup", "EvidenceRole", "Finding", "FixRef",
+    "Verdict", "VmcoreResult", "CrossCheck", "QualityNote", "Report", "KDUMP_ONLY_MESSAGES",
     "BOOT_ENDINGS", "BOOT_ROLES", "COMPILER_SUFFIX", "EVENT_ATTRS", "FAIL_LEVELS", "KNOWN_MESSAGE_KINDS",
     "LEVEL_NAMES", "MESSAGE_KINDS", "REPORT_KINDS", "SCHEMA_VERSION", "SCOPES", "SEVERITIES", "SEVERITY_RANK",
     "VMCORE_LOG_SUFFIX", "VMCORE_NOT_CHECKED", "BootEnding", "BootRole", "FixStatus", "MessageKind",

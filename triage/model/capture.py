@@ -79,6 +79,7 @@ class Event:
     subsystem: str | None = None
     message: str | None = None  # stable id of a known message
     fields: dict[str, Any] = field(default_factory=dict)
+    body: str | None = None  # the first line's message, envelope removed (not in the JSON)
 
     def get(self, name: str, default: Any = None) -> Any:
         """Common attribute or kind-specific field, as rules address them."""

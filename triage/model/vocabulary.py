@@ -60,6 +60,16 @@ EVENT_ATTRS = ("kind", "source", "boot", "line", "end_line", "timestamp", "level
 #: Suffixes the compiler adds to a function's symbol (``foo.isra.0``, ``foo.cold``).
 COMPILER_SUFFIX = re.compile(r"(?:\.(?:part|isra|constprop|cold|llvm|lto_priv)(?:\.\d+)?)+$")
 
+#: amd_vi messages only a kdump (crash) kernel prints: the IOMMU was found
+#: enabled and is_kdump_kernel() was true (drivers/iommu/amd/init.c,
+#: early_amd_iommu_init() / copy_device_table()).  A boot holding one of them
+#: is a kdump boot even without a banner or command line.
+KDUMP_ONLY_MESSAGES = frozenset({
+    "translation_pre_enabled_copy", "translation_pre_enabled_reuse", "dev_table_copied",
+    "dev_table_copy_failed", "dev_table_reused", "dev_table_reuse_failed", "dev_table_remap_failed",
+    "reuse_cwb", "reuse_cmd_buf", "reuse_evt_buf",
+})
+
 #: Source name given to a kernel log read out of a vmcore.
 VMCORE_LOG_SUFFIX = "(kernel log)"
 

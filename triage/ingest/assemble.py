@@ -10,28 +10,17 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from . import grammar
+from .messages import MESSAGE_GRAMMARS, decode_iommu_event, derive_fields, message_table
 from .boots import BootTracker
-from .lines import Scanned
-from .model import LEVEL_NAMES, Event, Line
-from .reports import END_CLASSES, HEADER_KIND, OOPS_DETAIL, Classified, build_fields, parse_report
+from .scan import Scanned
+from ..model import LEVEL_NAMES, Event, Line
+from .reports import END_CLASSES, HEADER_KIND, OOPS_DETAIL, Classified, build_fields, line_classes, parse_report
 
 #: A report ends when this many lines pass without a line of it.
 MAX_REPORT_GAP = 40
 #: ... or when this many seconds pass between two of its lines.
 MAX_REPORT_SECONDS = 10.0
 
-PSP_COMMANDS = {
-    0x81: "SNP_INIT", 0x82: "SNP_SHUTDOWN", 0x83: "SNP_PLATFORM_STATUS", 0x84: "SNP_DF_FLUSH",
-    0x85: "SNP_INIT_EX", 0x86: "SNP_SHUTDOWN_EX", 0x90: "SNP_DECOMMISSION", 0x91: "SNP_ACTIVATE",
-    0x92: "SNP_GUEST_STATUS", 0x93: "SNP_GCTX_CREATE", 0x94: "SNP_GUEST_REQUEST", 0x95: "SNP_ACTIVATE_EX",
-    0xA0: "SNP_LAUNCH_START", 0xA1: "SNP_LAUNCH_UPDATE", 0xA2: "SNP_LAUNCH_FINISH",
-    0xB0: "SNP_DBG_DECRYPT", 0xB1: "SNP_DBG_ENCRYPT", 0xC7: "SNP_PAGE_RECLAIM", 0xC8: "SNP_PAGE_UNSMASH",
-    0xC9: "SNP_CONFIG", 0xCA: "SNP_DOWNLOAD_FIRMWARE_EX", 0xCB: "SNP_COMMIT", 0xCD: "SNP_VLEK_LOAD",
-    0xCE: "SNP_FEATURE_INFO", 0x01: "INIT", 0x02: "SHUTDOWN", 0x0A: "DF_FLUSH", 0x0B: "DOWNLOAD_FIRMWARE",
-}
-
-_EVENT_KV = re.compile(r"([\w\[\]]+)=([^\s,\]]+)")
 _DEVICE_PREFIX = re.compile(r"^(?:(?P<driver>[\w-]+) (?P<device>[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]|ivhd\d+): )")
 _SEV_LIKE = re.compile(r"^(?:(?:ccp|psp) [0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]: |SEV-SNP: |SEV: |kvm_amd: SEV)")
 _JOURNAL_BOOT = re.compile(r"^-- (?:Boot [0-9a-f]+|Reboot) --")
@@ -44,9 +33,9 @@ class Assembler:
     def __init__(self, source: str) -> None:
         self.source = source
         self.boots = BootTracker(source)
-        self.tables = [grammar.message_table(name) for name in ("amd_vi", "sev", "kernel")]
-        self.amd_vi_prefix = grammar.message_table("amd_vi").prefix  # "AMD-Vi: " lines no rule names
-        self.classes = grammar.line_classes()
+        self.tables = [message_table(name) for name in ("amd_vi", "sev", "kernel")]
+        self.amd_vi_prefix = message_table("amd_vi").prefix  # "AMD-Vi: " lines no rule names
+        self.classes = line_classes()
         self.report: list[Classified] = []
         self.report_boot = 0
         self.held: list[Event] = []  # messages printed while a report is open
@@ -181,39 +170,25 @@ class Assembler:
         return None
 
     def _message_event(self, table: str, message: str, fields: dict[str, Any], prefix: str, line: Line) -> Event:
-        kind, subsystem = _KIND_OF_TABLE[table], None
+        kind, subsystem = MESSAGE_GRAMMARS[table], None
         if table == "amd_vi":
             subsystem = "AMD-Vi"
             device = _device_of_prefix(prefix)
             if device:
                 fields.setdefault("device_prefix", device)
-            if message == "event_logged":
-                kind = "iommu_event"
-                iommu = device if device and device.startswith("ivhd") else None
-                fields = _event_fields(fields, None if iommu else device)
-                fields["iommu"] = iommu
-            elif message == "snp_not_supported":
-                fields = {"reason": fields.get("reason_snp", "")}
-            elif message in ("iommu_pfn_rmp", "psmash_failed"):
-                fields["pfn"] = fields.pop("pfn_x", None)
         elif table == "sev":
             subsystem = _sev_subsystem(prefix, line.body[len(prefix):])
-            if message == "psp_cmd_timeout":
-                fields["command_name"] = PSP_COMMANDS.get(fields.get("command"), "unknown")
-            elif message == "api_version":
-                fields["snp"] = fields.pop("sev_kind", "") == "SEV-SNP"
-            elif message == "rmpupdate_failed":
-                fields["pfn"] = fields.pop("pfn_x", None)
-            if prefix:
-                fields.setdefault("device", prefix.rstrip(": ").split(" ")[-1])
         else:
-            if message == "banner":
-                kind = "boot_banner"
-            elif message == "command_line":
-                kind = "command_line"
-                fields["kdump"] = "elfcorehdr=" in (fields.get("command_line") or "")
             sub = _SUBSYSTEM.match(line.body)
             subsystem = sub.group(1) if sub else None
+        declared, fields = derive_fields(table, message, fields)
+        kind = declared or kind
+        if kind == "iommu_event":
+            iommu = device if device and device.startswith("ivhd") else None
+            fields = decode_iommu_event(fields, None if iommu else device)
+            fields["iommu"] = iommu
+        elif table == "sev" and prefix:
+            fields.setdefault("device", prefix.rstrip(": ").split(" ")[-1])
         return self._event(kind, line, subsystem, message, fields)
 
     def _unknown_subsystem_event(self, line: Line) -> Event | None:
@@ -229,7 +204,7 @@ class Assembler:
 
     def _event(self, kind: str, line: Line, subsystem: str | None, message: str | None, fields: dict[str, Any]) -> Event:
         return Event(kind, self.source, self.boots.index, line.number, line.number, [line.raw], line.timestamp,
-                     _level(line.level), line.caller, subsystem, message, fields)
+                     _level(line.level), line.caller, subsystem, message, fields, line.body)
 
     def _on_message(self, event: Event, line: Line, out: list[Event]) -> None:
         if event.kind == "boot_banner":
@@ -327,7 +302,7 @@ class Assembler:
         event = Event(
             kind=kind, source=self.source, boot=self.report_boot, line=first.number, end_line=last.number,
             text=[raw for i in items for raw in i.line.raw.split("\n")], timestamp=first.timestamp, level=_level(first.level),
-            caller=first.caller, subsystem=None, message=None, fields=fields,
+            caller=first.caller, subsystem=None, message=None, fields=fields, body=first.body,
         )
         self.held.append(event)
         self._flush(out)
@@ -359,9 +334,6 @@ def _free_text_header(item: Classified) -> bool:
     return item.cls == "WARNING" and "warn_what" in item.fields
 
 
-_KIND_OF_TABLE = {"amd_vi": "amd_vi", "sev": "sev", "kernel": "kernel_message"}
-
-
 def _level(level: int | None) -> str | None:
     return LEVEL_NAMES[level] if level is not None and 0 <= level < 8 else None
 
@@ -374,25 +346,3 @@ def _sev_subsystem(prefix: str, rest: str) -> str:
     if prefix.startswith(("ccp", "psp")):
         return "ccp"
     return "SEV"
-
-
-_EVENT_INT_FIELDS = ("domain", "address", "flags", "pasid", "gpa", "spa", "vmg_tag", "flags_rmp", "tag")
-_EVENT_INT_SET = frozenset(_EVENT_INT_FIELDS)
-
-
-def _event_fields(fields: dict[str, Any], device: str | None) -> dict[str, Any]:
-    """Decode ``Event logged [TYPE key=value ...]`` in all its spellings."""
-    # the fields every event type has are always present; the rest only when printed
-    out: dict[str, Any] = {"event_type": fields.get("event_type"), "device": device, "domain": None,
-                           "address": None, "flags": None}
-    for key, value in _EVENT_KV.findall(str(fields.get("event_fields") or "")):
-        if key in _EVENT_INT_SET:
-            try:
-                out[key] = int(value, 0)  # 0x... or decimal
-            except ValueError:
-                out[key] = grammar.convert(key, value)
-        elif key.startswith("event"):  # UNKNOWN: event[0]=0x... -> event0
-            out[key.replace("[", "").replace("]", "")] = grammar.convert(key, value)
-        else:
-            out[key] = value
-    return out

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from .model import Boot, Event
+from ..model import KDUMP_ONLY_MESSAGES, Boot, Event
 
 _BOOT_IMAGE = re.compile(r"BOOT_IMAGE=\S*?vmlinu[xz]-(\S+)")
 
@@ -144,7 +144,7 @@ class BootTracker:
                 boot.release, boot.release_from = image.group(1), "command line (BOOT_IMAGE)"
         elif message == "hardware" and boot.hardware is None:
             boot.hardware = event.fields.get("hardware")
-        elif message in ("translation_pre_enabled_copy", "translation_pre_enabled_reuse") and boot.role == "unknown":
+        elif message in KDUMP_ONLY_MESSAGES and boot.role == "unknown":
             boot.role, boot.role_reason = "kdump", "AMD-Vi found translation enabled by the previous kernel (kdump only)"
         elif message == "printk_dropped":
             boot.dropped_messages += int(event.fields.get("count") or 0)

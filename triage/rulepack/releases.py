@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import total_ordering
 from typing import Any, Iterable, Mapping
+
+from ..model import FixRef, Verdict
 
 __all__ = [
     "Release", "Verdict", "FixRef", "parse_release", "upstream_from_banner",
@@ -203,49 +205,6 @@ def parse_release(text: str | None, banner: str | None = None) -> Release | None
 
 # --------------------------------------------------------------------------
 # fix verdicts
-
-
-@dataclass(frozen=True)
-class FixRef:
-    """One upstream commit that fixes a signature (a rule's ``fixed_by`` entry)."""
-
-    commit: str | None
-    subject: str
-    mainline: str | None = None  # first mainline release, "6.18" or "6.18-rc3"
-    stable: tuple[str, ...] = ()  # first stable release per branch known to carry it
-    unconfirmed: bool = False  # the release numbers were not checked against tags
-
-    @classmethod
-    def from_any(cls, value: "FixRef | Mapping[str, Any]") -> "FixRef":
-        if isinstance(value, FixRef):
-            return value
-        return cls(commit=value.get("commit"), subject=value.get("subject", ""),
-                   mainline=value.get("mainline"), stable=tuple(value.get("stable") or ()),
-                   unconfirmed=bool(value.get("unconfirmed", False)))
-
-    @property
-    def name(self) -> str:
-        if self.commit:
-            return f'{self.commit[:12]} ("{self.subject}")' if self.subject else self.commit[:12]
-        return f'"{self.subject}"'
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"commit": self.commit, "subject": self.subject, "mainline": self.mainline,
-                "stable": list(self.stable), "unconfirmed": self.unconfirmed}
-
-
-@dataclass(frozen=True)
-class Verdict:
-    status: str  # "fixed" | "not fixed" | "unknown"
-    explanation: str
-    per_fix: tuple[tuple[str, str, str], ...] = field(default=())  # (commit/subject, status, why)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"status": self.status, "explanation": self.explanation,
-                "per_fix": [{"fix": f, "status": s, "why": w} for f, s, w in self.per_fix]}
-
-    def __str__(self) -> str:
-        return f"{self.status}: {self.explanation}"
 
 
 def _previous_branch(branch: tuple[int, int]) -> tuple[int, int] | None:

@@ -6,33 +6,20 @@ and findings and say, in the engineer's terms, what is missing.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
-from typing import Any
 
-from .model import Capture
+from ..model import VMCORE_LOG_SUFFIX, Capture, Finding, QualityNote
 
-SNP_PREFIXES = ("SNP-", "IOMMU-")
-VMCORE_LOG_SUFFIX = "(kernel log)"  # source name of a log read out of a vmcore
+__all__ = ["assess"]
 
-
-@dataclass
-class QualityNote:
-    """One gap in the capture, with the evidence and the next step."""
-
-    code: str  # stable id, e.g. "first-kernel-missing"
-    severity: str  # warning | info
-    source: str
-    boot: int | None
-    message: str
-    collect: str  # what to collect next
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+#: findings about the IOMMU/SNP kdump chain (declared by the rules' tags) make
+#: the vmcore and the crashed kernel's log worth asking for
+_CHAIN_TAGS = frozenset({"snp", "iommu"})
 
 
-def assess(captures: Sequence[Capture], findings: Sequence[Any], vmcore_given: bool) -> list[QualityNote]:
+def assess(captures: Sequence[Capture], findings: Sequence[Finding], vmcore_given: bool) -> list[QualityNote]:
+    """What each capture lacks, and what to collect next."""
     notes: list[QualityNote] = []
-    snp_findings = [f for f in findings if f.rule_id.startswith(SNP_PREFIXES)]
+    snp_findings = [f for f in findings if _CHAIN_TAGS.intersection(f.tags)]
     for capture in captures:
         notes.extend(_capture_notes(capture, [f for f in snp_findings if f.source == capture.source]))
     if snp_findings and not vmcore_given:
@@ -45,7 +32,7 @@ def assess(captures: Sequence[Capture], findings: Sequence[Any], vmcore_given: b
     return notes
 
 
-def _capture_notes(capture: Capture, snp_findings: list[Any]) -> list[QualityNote]:
+def _capture_notes(capture: Capture, snp_findings: list[Finding]) -> list[QualityNote]:
     notes: list[QualityNote] = []
     source = capture.source
 

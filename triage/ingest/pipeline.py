@@ -6,22 +6,28 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .events import Assembler
-from .lines import scan
-from .model import Capture, Event
+from .assemble import Assembler
+from .scan import scan
+from ..model import Capture, Event
 from .reader import Input
 
 
-def iter_events(item: Input, assembler: Assembler | None = None) -> Iterator[Event]:
-    """Events of one input in input order, streaming (memory stays bounded)."""
+def _input(source: str | Input) -> Input:
+    return source if isinstance(source, Input) else Input.from_arg(str(source))
+
+
+def iter_events(source: str | Input, assembler: Assembler | None = None) -> Iterator[Event]:
+    """Events of one input (a path, '-' or an Input) in input order, streaming (memory stays bounded)."""
+    item = _input(source)
     asm = assembler or Assembler(item.name)
     for scanned in scan(item):
         yield from asm.feed(scanned)
     yield from asm.finish()
 
 
-def iter_everything(item: Input) -> Iterator[Event]:
+def iter_everything(source: str | Input) -> Iterator[Event]:
     """Like iter_events, plus a 'message' event for every other line."""
+    item = _input(source)
     asm = Assembler(item.name)
     asm.plain_events = True
     for scanned in scan(item, everything=True):
@@ -31,7 +37,7 @@ def iter_everything(item: Input) -> Iterator[Event]:
 
 def read_boots(source: str | Input) -> Capture:
     """Boots and line counts of one input without keeping its events."""
-    item = source if isinstance(source, Input) else Input.from_arg(str(source))
+    item = _input(source)
     asm = Assembler(item.name)
     for _ in iter_events(item, asm):
         pass
@@ -40,7 +46,7 @@ def read_boots(source: str | Input) -> Capture:
 
 def read_capture(source: str | Input) -> Capture:
     """Everything ingestion learns from one input (a path, '-' or an Input)."""
-    item = source if isinstance(source, Input) else Input.from_arg(str(source))
+    item = _input(source)
     asm = Assembler(item.name)
     events = list(iter_events(item, asm))
     return _capture(item, asm, events)
@@ -55,4 +61,5 @@ def _capture(item: Input, asm: Assembler, events: list[Event]) -> Capture:
 
 
 def read_captures(sources: list[str]) -> list[Capture]:
+    """read_capture of each source, in order."""
     return [read_capture(s) for s in sources]

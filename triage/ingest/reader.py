@@ -33,7 +33,7 @@ _BINARY_MAGIC = {
 }
 
 
-from .errors import InputError
+from ..errors import InputError
 
 
 @dataclass(frozen=True)

@@ -2,19 +2,21 @@
 from __future__ import annotations
 
 import argparse
-import re
 from pathlib import Path
 
 from rich.table import Table
 
-from .render import console
-from .rules import load_rules, lint, run_fixtures, shipped_rules_dir
+from ..engine import run_fixtures
+from ..ingest import vocabulary
+from ..report.render import console
+from ..rulepack import lint, load_rules, shipped_rules_dir
+from ..rulepack.model import PLACEHOLDER
 
 EXIT_OK, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
-_PLACEHOLDER = re.compile(r"\{([\w.]+)\}")
 
 
 def run_rules_command(options: argparse.Namespace) -> int:
+    """list | show | lint | test."""
     action = options.action
     if action == "list":
         return _list(options.rules)
@@ -33,7 +35,7 @@ def _list(extra: list[str]) -> int:
         table.add_column(column, overflow="fold")
     for rule in sorted(rules, key=lambda r: r.id):
         fixes = ", ".join(f"{f.commit} ({f.mainline})" for f in rule.fixed_by) if rule.fixed_by else "-"
-        title = _PLACEHOLDER.sub(lambda m: f"<{m.group(1)}>", rule.title)  # filled from the event at match time
+        title = PLACEHOLDER.sub(lambda m: f"<{m.group(0)[1:-1]}>", rule.title)  # filled from the event at match time
         table.add_row(rule.id, rule.severity, title, fixes, "yes" if rule.needs_vmcore else "")
     console().print(table)
     return EXIT_OK
@@ -55,7 +57,7 @@ def _show(rule_id: str, extra: list[str]) -> int:
 
 
 def _lint(dirs: list[str]) -> int:
-    problems = lint(dirs)
+    problems = lint(dirs, vocabulary=vocabulary())
     con = console()
     for problem in problems:
         con.print(str(problem), markup=False, highlight=False)

@@ -1,59 +1,19 @@
-"""Reports for people (rich, Markdown) and for tools (JSON).
+"""The report for people on a terminal: composed rich renderables.
 
 Each piece is a small function returning a rich renderable or a string, so
 the CLI and library users can compose them.
 """
 from __future__ import annotations
 
-import json
 import os
 import sys
-from collections.abc import Iterable
-from typing import Any, BinaryIO
 
 from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from .model import Capture
-
-
-try:  # orjson encodes an event ~10x faster than json: it decides the rate of 'events' on storms
-    import orjson as _orjson
-except ImportError:  # pragma: no cover - exercised only without orjson
-    _orjson = None
-
-_json_compact = json.JSONEncoder(default=str, separators=(",", ":")).encode
-
-
-def json_line(obj: Any) -> bytes:
-    """One compact JSON object as bytes (orjson when present, identical output from json)."""
-    if _orjson is not None:
-        try:
-            return _orjson.dumps(obj, default=str)
-        except (TypeError, _orjson.JSONEncodeError):  # e.g. an integer wider than 64 bits
-            pass
-    return _json_compact(obj).encode("utf-8")
-
-
-def write_jsonl(objects: Iterable[Any], stream: BinaryIO, batch: int = 2048) -> int:
-    """Write JSON Lines in large blocks; returns the number of lines written."""
-    count = 0
-    pending: list[bytes] = []
-    for obj in objects:
-        pending.append(json_line(obj))
-        if len(pending) >= batch:
-            pending.append(b"")
-            stream.write(b"\n".join(pending))
-            count += len(pending) - 1
-            pending = []
-    if pending:
-        pending.append(b"")
-        stream.write(b"\n".join(pending))
-        count += len(pending) - 1
-    stream.flush()
-    return count
+from ..model import SEVERITY_RANK, Capture, Finding, Report
 
 
 def console(stderr: bool = False) -> Console:
@@ -106,12 +66,12 @@ SEVERITY_STYLE = {"critical": "bold white on red", "error": "bold red", "warning
 VERDICT_STYLE = {"fixed": "green", "not fixed": "bold red", "unknown": "yellow"}
 
 
-def _fix_text(finding) -> str:
+def fix_text(finding: Finding) -> str:
     fix = finding.fix
     return f"{fix.status}: {fix.explanation}" if fix else ""
 
 
-def finding_panel(finding) -> Panel:
+def finding_panel(finding: Finding) -> Panel:
     """One finding: what, where, why, what to do, whether the kernel has the fix."""
     body = Text()
     where = f"{finding.source}, boot {finding.boot} ({finding.boot_role}"
@@ -124,7 +84,7 @@ def finding_panel(finding) -> Panel:
     body.append("cause     ", style="bold").append(" ".join(finding.summary.split()) + "\n")
     body.append("remedy    ", style="bold").append(" ".join(finding.remedy.split()) + "\n")
     if finding.fix:
-        body.append("fix       ", style="bold").append(_fix_text(finding) + "\n", style=VERDICT_STYLE.get(finding.fix.status, ""))
+        body.append("fix       ", style="bold").append(fix_text(finding) + "\n", style=VERDICT_STYLE.get(finding.fix.status, ""))
     if finding.vmcore is not None:
         body.append("vmcore    ", style="bold").append(str(finding.vmcore) + "\n")
     for caveat in finding.caveats:
@@ -136,7 +96,7 @@ def finding_panel(finding) -> Panel:
     return Panel(body, title=title, title_align="left", expand=True)
 
 
-def quality_table(report) -> Table:
+def quality_table(report: Report) -> Table:
     table = Table(title="Capture quality: what is missing, what to collect next", title_justify="left")
     table.add_column("source/boot", overflow="fold")
     table.add_column("gap", overflow="fold")
@@ -161,7 +121,7 @@ def _fact(fact, hexadecimal: bool = True) -> str:
     return "-" if value is None else str(value)
 
 
-def vmcore_renderables(report) -> list:
+def vmcore_renderables(report: Report) -> list:
     facts = report.vmcore
     out: list = []
     head = Table(title=f"vmcore: {report.vmcore_path}", title_justify="left", show_header=False)
@@ -218,7 +178,7 @@ def _api(psp) -> str:
     return _fact(psp.api_major)
 
 
-def report_renderable(report) -> Group:
+def report_renderable(report: Report) -> Group:
     parts: list = []
     root = report.root_cause
     if root is None:
@@ -232,64 +192,14 @@ def report_renderable(report) -> Group:
         parts.extend(vmcore_renderables(report))
     if report.findings:
         parts.append(Text(f"Findings ({len(report.findings)}), most severe first", style="bold"))
-        order = sorted(report.findings, key=lambda f: (_RANK.get(f.severity, 9), f.source, f.boot))
+        order = sorted(report.findings, key=lambda f: (SEVERITY_RANK.get(f.severity, 9), f.source, f.boot))
         parts.extend(finding_panel(f) for f in order)
     if report.quality:
         parts.append(quality_table(report))
     return Group(*parts)
 
 
-_RANK = {"critical": 0, "error": 1, "warning": 2, "info": 3}
-
-
-def report_markdown(report) -> str:
-    """The report as Markdown, ready to paste into a bug."""
-    out: list[str] = ["# snp-triage report", ""]
-    root = report.root_cause
-    if root is not None:
-        out += [f"**Diagnosis:** {root.title} (`{root.rule_id}`)", "", " ".join(root.summary.split()), ""]
-    else:
-        out += ["**No finding:** nothing in the rule packs matched.", ""]
-    out += ["## Boots", "", "| source | # | lines | started by | role | release | ended |", "|---|---|---|---|---|---|---|"]
-    for capture in report.captures:
-        for b in capture.boots:
-            out.append(f"| {capture.source} | {b.index} | {b.first_line}-{b.last_line} | {b.started_by} | {b.role} | "
-                       f"{b.release or '?'} | {b.ended} |")
-    out.append("")
-    if report.findings:
-        out += ["## Findings", ""]
-        for f in sorted(report.findings, key=lambda f: (_RANK.get(f.severity, 9), f.source, f.boot)):
-            out += [f"### {f.severity.upper()} `{f.rule_id}`: {f.title}", "",
-                    f"- **Where:** {f.source}, boot {f.boot} ({f.boot_role}{', ' + f.release if f.release else ''})",
-                    "- **Evidence:**"]
-            out += [f"  - {'' if e.role == 'required' else '(supporting) '}{e.summary}" for e in f.evidence]
-            out += [f"- **Cause:** {' '.join(f.summary.split())}", f"- **Remedy:** {' '.join(f.remedy.split())}"]
-            if f.fix:
-                out.append(f"- **Fix:** {_fix_text(f)}")
-            if f.vmcore is not None:
-                out.append(f"- **vmcore:** {f.vmcore}")
-            out += [f"- **Note:** {' '.join(c.split())}" for c in f.caveats]
-            out.append("")
-    if report.vmcore is not None:
-        out += ["## vmcore", "", "```", _plain_text(Group(*vmcore_renderables(report))), "```", ""]
-    if report.quality:
-        out += ["## Capture quality", ""]
-        out += [f"- **{q.code}** ({q.source}{'' if q.boot is None else f' boot {q.boot}'}): {q.message} "
-                f"*Collect:* {q.collect}" for q in report.quality]
-        out.append("")
-    return "\n".join(out)
-
-
-def _plain_text(renderable) -> str:
+def plain_text(renderable) -> str:
     con = Console(width=140, no_color=True, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
     con.print(renderable)
     return con.export_text()
-
-
-def render_report(report, fmt: str = "rich") -> None:
-    if fmt == "json":
-        sys.stdout.write(json.dumps(report.to_dict(), indent=2, default=str) + "\n")
-    elif fmt == "markdown":
-        sys.stdout.write(report_markdown(report) + "\n")
-    else:
-        console().print(report_renderable(report))

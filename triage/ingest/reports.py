@@ -15,8 +15,9 @@ from lark import Lark, Token, Transformer
 from lark.exceptions import LarkError
 from lark.lexer import Lexer
 
-from .model import Frame, Line
-from .paths import data_dir
+from ..model import Frame, Line
+from . import grammar as grammar_mod
+from ..errors import GrammarError
 
 HEADER_KIND = {
     "PANIC": "kernel_panic",
@@ -101,9 +102,54 @@ class _LineTokens(Lexer):
 
 
 @lru_cache(maxsize=None)
-def _parser() -> Lark:
-    text = (data_dir("grammars") / "report.lark").read_text(encoding="utf-8")
-    return Lark(text, start="report", parser="lalr", lexer=_LineTokens)
+def report_grammar() -> grammar_mod.Grammar:
+    """``grammars/report.lark``, loaded once: LALR over classified lines, and its line classes."""
+    path, text = grammar_mod.grammar_text("report")
+    try:
+        # "line" lists the line classes in priority order; as a second start it stays in the parsed grammar
+        lark = Lark(text, start=["report", "line"], parser="lalr", lexer=_LineTokens)
+    except Exception as exc:  # lark raises several error types
+        raise GrammarError(f"{path}: {exc}".splitlines()[0]) from None
+    return grammar_mod.of_lark("report", lark)
+
+
+_NAMED_GROUP = re.compile(r"\(\?P<(\w+)>")
+
+
+@dataclass(frozen=True)
+class LineClasses:
+    """The report grammar's line classes as one ordered alternation."""
+
+    pattern: re.Pattern[str]
+    order: tuple[str, ...]
+
+    def classify(self, body: str) -> tuple[str, dict[str, str]] | None:
+        """(line class, raw field texts); the transformer types the fields."""
+        m = self.pattern.match(body)
+        if m is None:
+            return None
+        name = m.lastgroup
+        prefix = name + "__"
+        return name, {
+            group[len(prefix):]: value
+            for group, value in m.groupdict().items()
+            if value is not None and group.startswith(prefix)
+        }
+
+
+@lru_cache(maxsize=None)
+def line_classes() -> LineClasses:
+    """The line classes of ``report.lark``, read from the same Lark object that parses reports."""
+    grammar = report_grammar()
+    order = [alt[0].name for alt in grammar_mod.expansions(grammar, "line")]
+    parts = []
+    for name in order:
+        regexp = grammar_mod.terminal_regex(grammar, name)
+        regexp = _NAMED_GROUP.sub(lambda m, n=name: f"(?P<{n}__{m.group(1)}>", regexp)
+        parts.append(f"(?P<{name}>{regexp})")
+    return LineClasses(re.compile("|".join(parts)), tuple(order))
+
+
 
 
 class _Collect(Transformer):
@@ -175,7 +221,7 @@ def parse_report(items: list[Classified]) -> ReportParts:
     """Parse one report's classified lines with the report grammar."""
     collector = _Collect(items)
     try:
-        tree = _parser().parse(items)
+        tree = report_grammar().lark.parse(items, start="report")
         parts = collector.transform(tree)
     except LarkError:
         # the grammar is permissive; if lines arrive in an order it does not
@@ -203,7 +249,7 @@ def build_fields(kind: str, parts: ReportParts) -> dict[str, Any]:
     everything = ([header] if header else []) + parts.details
     for item in everything:
         for name, value in item.fields.items():
-            if name in ("unreliable", "function", "offset", "size", "module", "context", "context_end"):
+            if name in _FRAME_GROUPS:
                 continue
             out.setdefault(name, value.strip() if isinstance(value, str) else value)
         if item.cls == "CONTINUATION" and "panic_message" in out:
@@ -215,6 +261,25 @@ def build_fields(kind: str, parts: ReportParts) -> dict[str, Any]:
     out["guilty_function"] = guilty_function(kind, out, parts.frames, header.line.body if header else "")
     out["title"] = title(kind, header, out)
     return out
+
+
+#: capture groups of report.lark that are parts of a frame, not report fields
+_FRAME_GROUPS = ("unreliable", "function", "offset", "size", "module", "context", "context_end")
+#: report.lark group -> the report field it fills (older spellings of the same fact)
+_RENAMED_GROUPS = {"pid_hardware": "hardware", "warn_where_old": "warn_where", "warn_function_old": "warn_function",
+                   "taint": "tainted"}
+#: fields every report event gets from build_fields itself
+_BUILT_FIELDS = ("header_class", "frames", "rip", "guilty_function", "title", "tainted")
+
+
+@lru_cache(maxsize=None)
+def report_fields() -> frozenset[str]:
+    """Every field a report event can carry: report.lark's named groups, renamed, plus the built ones."""
+    groups: set[str] = set()
+    for regexp in report_grammar().patterns.values():
+        groups.update(_NAMED_GROUP.findall(regexp))
+    groups -= set(_FRAME_GROUPS)
+    return frozenset({_RENAMED_GROUPS.get(g, g) for g in groups} | set(_BUILT_FIELDS))
 
 
 def _type_fields(out: dict[str, Any]) -> None:

@@ -1,0 +1,132 @@
+"""Turn a matched alternative into a Finding: evidence with repeats collapsed, filled texts, fix verdict."""
+from __future__ import annotations
+
+import re
+from typing import Any, Mapping
+
+from ..model import (KNOWN_MESSAGE_KINDS, VMCORE_NOT_CHECKED, Event, Evidence, EvidenceGroup, Finding,
+                     Verdict)
+from ..rulepack import Pattern, Rule
+from ..rulepack.model import PLACEHOLDER
+from ..rulepack.releases import fix_verdict
+from .evaluate import StepHit
+from .facts import evaluate_vmcore
+from .index import EventIndex, event_text
+
+__all__ = ["make_finding"]
+
+_EVIDENCE_KEEP = 3  # events kept at each end of a collapsed repeat
+
+
+def _fill(template: str, hits: list[StepHit]) -> str:
+    """Replace ``{field}`` (first event of the last required step) and
+    ``{label.field}`` (first event of the step with that label)."""
+    if "{" not in template or not hits:
+        return template
+    by_label = {h.step.label: h for h in hits}
+
+    def value(m: re.Match[str]) -> str:
+        if m.group(2):
+            hit = by_label.get(m.group(1))
+            name = m.group(2)
+        else:
+            hit = hits[-1]
+            name = m.group(1)
+        if hit is None or not hit.events:
+            return m.group(0)
+        v = hit.events[0].get(name)
+        if v is None:
+            return "(unknown)"
+        if isinstance(v, list):
+            return ", ".join(str(x) for x in v[:5])
+        return str(v)
+
+    return PLACEHOLDER.sub(value, template)
+
+
+def _group_key(e: Event) -> tuple:
+    if e.message is None and e.kind not in KNOWN_MESSAGE_KINDS:
+        return (e.kind, e.fields.get("title"))
+    return (e.kind, e.message, e.fields.get("event_type"))
+
+
+def _groups(evs: list[Event]) -> list[EvidenceGroup]:
+    if len(evs) > 2000 and _group_key(evs[0]) == _group_key(evs[-1]):
+        # long runs (event storms): one group, without walking every event
+        keyed = {_group_key(evs[0]): [evs[0], evs[-1], len(evs)]}
+    else:
+        keyed = {}
+        for e in evs:
+            k = _group_key(e)
+            g = keyed.get(k)
+            if g is None:
+                keyed[k] = [e, e, 1]
+            else:
+                g[1] = e
+                g[2] += 1
+    return [EvidenceGroup(event_text(first), n, first.line, last.line if n > 1 else first.end_line,
+                          first.timestamp, last.timestamp) for first, last, n in keyed.values()]
+
+
+def _evidence(hit: StepHit, role: str) -> Evidence:
+    evs = hit.events
+    keep = evs if len(evs) <= 2 * _EVIDENCE_KEEP else evs[:_EVIDENCE_KEEP] + evs[-_EVIDENCE_KEEP:]
+    return Evidence(label=hit.step.label, role=role, count=len(evs), events=list(keep),
+                    first_line=evs[0].line, last_line=evs[-1].end_line if len(evs) == 1 else evs[-1].line,
+                    first_timestamp=evs[0].timestamp, last_timestamp=evs[-1].timestamp, boot=evs[0].boot,
+                    description=hit.step.describe(), groups=_groups(evs))
+
+
+def make_finding(index: EventIndex, rule: Rule, alt: int, pat: Pattern, capture_i: int, boots: list[int],
+                  hits: list[StepHit], support: list[StepHit], notes: list[str],
+                  vmcore: Mapping[str, Any] | None, role_boot: int | None = None) -> Finding:
+    cap = index.captures[capture_i]
+    evidence = [_evidence(h, "required") for h in hits] + [_evidence(h, "supporting") for h in support]
+    main_boot = boots[-1]
+    if pat.scope == "source" and hits:
+        main_boot = hits[-1].events[0].boot
+        boots = sorted({h.events[0].boot for h in hits})
+    info = index.boots.get((capture_i, main_boot))
+    release = info.boot.release if info else None
+    if release is None and hits:
+        # a report's "CPU: ... Not tainted <release>" line among the evidence
+        release = next((e.fields.get("release") for h in hits for e in h.events[:1] if e.fields.get("release")), None)
+    if release is None and pat.scope == "source":
+        # excerpts quoted together: borrow the release of another boot that holds evidence
+        release = next((index.boots[(capture_i, b)].boot.release for b in boots
+                        if (capture_i, b) in index.boots and index.boots[(capture_i, b)].boot.release), None)
+    caveats: list[str] = list(rule.unconfirmed) + list(pat.caveats) + notes
+    if info and info.role == "kdump" and info.boot.role != "kdump":
+        caveats.append(f"boot {main_boot} taken as a kdump kernel: {info.role_reason}")
+    fix = None
+    if rule.fixed_by:
+        fix_release, fix_info = release, info
+        if rule.fix_boot == "first" and len(boots) > 1:
+            fix_info = index.boots.get((capture_i, boots[0]))
+            fix_release = fix_info.boot.release if fix_info else None
+        fix = fix_verdict(fix_release, rule.fixed_by, banner=fix_info.banner if fix_info else None)
+        if fix_info is not info and fix_info is not None:
+            fix = Verdict(fix.status, f"boot {fix_info.boot.index} (the kernel that needs the fix): {fix.explanation}",
+                          fix.per_fix)
+        if rule.match_proves_unfixed and fix.status != "not fixed":
+            fix = Verdict("not fixed", f"{rule.match_proves_unfixed} (version check: {fix.status}: {fix.explanation})",
+                          fix.per_fix)
+    vm = None
+    if rule.vmcore is not None:
+        vm = evaluate_vmcore(rule.vmcore.checks, vmcore)
+        if vm.status == VMCORE_NOT_CHECKED:
+            caveats.append("vmcore: not checked (no vmcore); " + "; ".join(c.describe() for c in rule.vmcore.checks))
+        elif vm.status == "contradicted":
+            caveats.append("vmcore contradicts this diagnosis: " + "; ".join(
+                f"{r['fact']} is {r['actual']!r}" for r in vm.checks if r["result"] == "failed"))
+        elif vm.status == "incomplete":
+            caveats.append("vmcore facts missing: " + ", ".join(
+                r["fact"] + (f" ({r['why']})" if r.get("why") else "") for r in vm.checks if r["result"] == "missing"))
+    return Finding(
+        rule_id=rule.id, title=_fill(rule.title, hits), severity=rule.severity, source=cap.source,
+        boot=main_boot, boots=boots, boot_role=info.role if info else "unknown",
+        release=release, evidence=evidence, summary=_fill(rule.summary, hits), remedy=_fill(rule.remedy, hits),
+        references=list(rule.references), fix=fix, caveats=list(dict.fromkeys(caveats)), vmcore=vm,
+        alternative=alt, alternative_label=pat.label, needs_vmcore=rule.needs_vmcore,
+        tags=list(rule.tags), consequence_of=list(rule.consequence_of),
+    )

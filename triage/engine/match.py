@@ -1,0 +1,149 @@
+"""Match rules against captures: every alternative in every scope that can hold it."""
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+from ..model import SEVERITY_RANK, Capture, Event, Finding
+from ..rulepack import Pattern, Rule
+from .evaluate import Attempt, Evaluator, StepTrace, Tracer, union
+from .facts import evaluate_vmcore
+from .findings import make_finding
+from .index import EventIndex, event_text
+
+__all__ = ["match", "run_rule"]
+
+
+def _anchor_keys(index: EventIndex, pat: Pattern) -> list[tuple[str, str | None]] | None:
+    """Index keys whose presence a scope needs (the first required step's), or None."""
+    steps = pat.required_steps()
+    if not steps:
+        return None
+    keys: list[tuple[str, str | None]] = []
+    for cond in steps[0].conditions:
+        keys.extend(index.keys_for(cond))
+    return keys
+
+
+def run_rule(index: EventIndex, ev: Evaluator, rule: Rule, vmcore: Mapping[str, Any] | None,
+              tracers: list[Attempt] | None = None) -> list[Finding]:
+    findings: list[Finding] = []
+    done: set[tuple[int, int]] = set()
+    vm_gate = rule.vmcore is not None and rule.vmcore.required
+    if vm_gate and tracers is None:
+        vm = evaluate_vmcore(rule.vmcore.checks, vmcore)  # type: ignore[union-attr]
+        if vm.status != "confirmed":
+            return []
+    for alt, pat in enumerate(rule.match):
+        if pat.scope == "next_boot":
+            assert pat.first is not None and pat.then is not None
+            keys = _anchor_keys(index, pat.then) or []
+            scopes = sorted(index.scopes_with(keys, "boot")) if tracers is None else sorted(index.boots)
+            for ci, bi in scopes:
+                order = index.boot_order.get(ci, [])
+                pos = order.index(bi) if bi in order else -1
+                if pos <= 0:
+                    if tracers is not None:
+                        tracers.append(Attempt(alt, pat.label, "next_boot", index.captures[ci].source, bi, False,
+                                               [StepTrace("boot", "previous boot", "a boot before this one", "missing",
+                                                          "first boot of the source")]))
+                    continue
+                prev = order[pos - 1]
+                tracer = Tracer() if tracers is not None else None
+                if tracer:
+                    tracer.add("boot", "first", f"boot {prev} (the one before)", "passed")
+                r1 = ev.run(pat.first, (ci, prev), tracer)
+                r2 = ev.run(pat.then, (ci, bi), tracer) if r1 is not None else None
+                if tracer is not None and r1 is None:
+                    tracer.add("boot", "then", f"boot {bi}", "not reached")
+                matched = r1 is not None and r2 is not None
+                if tracers is not None and tracer is not None:
+                    tracers.append(Attempt(alt, pat.label, "next_boot", index.captures[ci].source, bi, matched, tracer.steps))
+                if matched and (ci, bi) not in done:
+                    done.add((ci, bi))
+                    findings.append(make_finding(index, rule, alt, pat, ci, [prev, bi],
+                                                  r1[0] + r2[0], r1[1] + r2[1], r1[2] + r2[2], vmcore))  # type: ignore[index]
+            continue
+        keys = _anchor_keys(index, pat) or []
+        if tracers is None:
+            scopes = sorted(index.scopes_with(keys, pat.scope))
+        elif pat.scope == "boot":
+            scopes = sorted(index.boots)
+        else:
+            scopes = sorted({(ci, None) for ci in range(len(index.captures))})
+        for scope in scopes:
+            if rule.report in ("each", "distinct") and tracers is None:
+                if not ev.boot_ok(pat.boot, scope):
+                    continue
+                groups: dict[Any, list[Event]] = {}
+                for event in union(index, pat.sequence[0], scope):
+                    gkey = ((event.boot, event.fields.get("title") or event_text(event))
+                            if rule.report == "distinct" else event.line)
+                    groups.setdefault(gkey, []).append(event)
+                for group in groups.values():
+                    res = ev.run(pat, scope, None, only_event=group[0])
+                    if res is None:
+                        continue
+                    key = (scope[0], group[0].line)
+                    if key in done:
+                        continue
+                    done.add(key)
+                    if len(group) > 1:
+                        res[0][-1].events = group
+                    findings.append(make_finding(index, rule, alt, pat, scope[0], [group[0].boot], *res, vmcore))
+                continue
+            tracer = Tracer() if tracers is not None else None
+            res = ev.run(pat, scope, tracer)
+            if tracers is not None and tracer is not None:
+                src = index.captures[scope[0]].source
+                tracers.append(Attempt(alt, pat.label, pat.scope, src, scope[1], res is not None, tracer.steps))
+            if res is None:
+                continue
+            hits = res[0]
+            boot = scope[1] if scope[1] is not None else hits[-1].events[0].boot
+            if (scope[0], boot) in done:
+                continue
+            done.add((scope[0], boot))
+            findings.append(make_finding(index, rule, alt, pat, scope[0], [boot], *res, vmcore))
+    return findings
+
+
+def _supersede(findings: list[Finding], rules: Sequence[Rule]) -> list[Finding]:
+    wanted = {r.id: set(r.superseded_by) for r in rules if r.superseded_by}
+    if not wanted:
+        return findings
+    cited: dict[str, set[tuple[str, int]]] = {}
+    for f in findings:
+        cited.setdefault(f.rule_id, set()).update((f.source, e.line) for ev in f.evidence for e in ev.events)
+    out = []
+    for f in findings:
+        others = wanted.get(f.rule_id)
+        if others:
+            mine = {(f.source, e.line) for ev in f.evidence if ev.role == "required" for e in ev.events}
+            if any(mine & cited.get(o, set()) for o in others):
+                continue
+        out.append(f)
+    return out
+
+
+def match(captures: Sequence[Capture] | Capture, rules: Sequence[Rule], vmcore: Mapping[str, Any] | None = None,
+          *, keep_superseded: bool = False, index: EventIndex | None = None) -> list[Finding]:
+    """All findings of ``rules`` over ``captures``.
+
+    ``vmcore`` is the crashed kernel's facts dict (``VmcoreFacts.to_dict()``):
+    rules with a ``vmcore`` block report whether the facts confirm them, and
+    rules whose vmcore block is ``required`` only fire when it confirms.
+    Generic findings that cite the same event as a rule listed in their
+    ``superseded_by`` are dropped unless ``keep_superseded``.
+    """
+    if isinstance(captures, Capture):
+        captures = [captures]
+    index = index or EventIndex(captures)
+    ev = Evaluator(index)
+    findings: list[Finding] = []
+    for rule in rules:
+        findings.extend(run_rule(index, ev, rule, vmcore))
+    if not keep_superseded:
+        findings = _supersede(findings, rules)
+    findings.sort(key=lambda f: (f.source, f.boot, SEVERITY_RANK.get(f.severity, 9),
+                                 f.lines[0] if f.lines else 0, f.rule_id))
+    return findings

@@ -1,0 +1,97 @@
+"""What one analysis hands to people and tools: the Report and its parts."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from .capture import Capture
+from .findings import Finding
+from .vocabulary import SCHEMA_VERSION, SEVERITY_RANK
+
+#: How the vmcore compares with what a console printed.
+CrossVerdict = Literal["match", "mismatch", "match-without-sme", "unknown", "info"]
+
+
+@dataclass
+class CrossCheck:
+    """The vmcore compared with what the console printed."""
+
+    check: str
+    verdict: CrossVerdict
+    detail: str
+    source: str | None = None
+    line: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"check": self.check, "verdict": self.verdict, "detail": self.detail, "source": self.source,
+                "line": self.line}
+
+
+@dataclass
+class QualityNote:
+    """One gap in the capture, with the evidence and the next step."""
+
+    code: str  # stable id, e.g. "first-kernel-missing"
+    severity: Literal["warning", "info"]
+    source: str
+    boot: int | None
+    message: str
+    collect: str  # what to collect next
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Report:
+    """Everything one analysis found; rendered by triage.report.render, serialised by to_dict()."""
+
+    captures: list[Capture]
+    findings: list[Finding]
+    quality: list[QualityNote]
+    rules: list[Any] = field(repr=False, default_factory=list)  # the triage.rulepack.Rule objects matched
+    vmcore: Any = None  # triage.model.vmcore.VmcoreFacts when a vmcore was read
+    vmcore_path: str | None = None
+    cross_checks: list[CrossCheck] = field(default_factory=list)
+
+    def fails(self, level: str) -> bool:
+        """Whether any finding is at or above ``level`` (``never``: never)."""
+        if level == "never":
+            return False
+        threshold = SEVERITY_RANK.get(level, 1)
+        return any(SEVERITY_RANK.get(f.severity, 9) <= threshold for f in self.findings)
+
+    @property
+    def root_cause(self) -> Finding | None:
+        """The most severe finding that is not a declared consequence of another one found.
+
+        Ties go to findings tagged ``snp`` (the failures this tool exists for).
+        Linear in the number of findings.
+        """
+        if not self.findings:
+            return None
+        found = {f.rule_id for f in self.findings}
+
+        def rank(f: Finding) -> tuple[int, bool, bool]:
+            consequence = any(other in found and other != f.rule_id for other in f.consequence_of)
+            return SEVERITY_RANK.get(f.severity, 9), consequence, "snp" not in f.tags
+
+        return min(self.findings, key=rank)
+
+    def to_dict(self) -> dict[str, Any]:
+        root = self.root_cause
+        return {
+            "schema": SCHEMA_VERSION,
+            "sources": [
+                {"source": c.source, "total_lines": c.total_lines, "plain_lines": c.plain_lines,
+                 "event_count": len(c.events), "formats": c.formats,
+                 "boots": [b.to_dict() for b in c.boots]}
+                for c in self.captures
+            ],
+            "findings": [f.to_dict() for f in self.findings],
+            "root_cause": root.rule_id if root else None,
+            "quality": [q.to_dict() for q in self.quality],
+            "vmcore": None if self.vmcore is None else {
+                "path": self.vmcore_path, "facts": self.vmcore.to_dict(),
+                "cross_checks": [c.to_dict() for c in self.cross_checks]},
+        }

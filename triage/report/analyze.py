@@ -1,0 +1,94 @@
+"""The library entry points: the same report object the CLI renders.
+
+    >>> import triage
+    >>> report = triage.analyze(["console.log"])
+    >>> [f.rule_id for f in report.findings]
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from ..engine import explain, match
+from ..ingest import Input, read_capture
+from ..model import VMCORE_LOG_SUFFIX, Capture, Report
+from ..rulepack import Rule, load_rules
+from .crosscheck import cross_check
+from .quality import assess
+
+__all__ = ["analyze", "analyze_vmcore", "why_not"]
+
+
+def analyze(
+    files: Sequence[str] | str,
+    *,
+    rule_dirs: Iterable[str] = (),
+    vmcore: str | None = None,
+    vmlinux: str | None = None,
+    rules: Sequence[Rule] | None = None,
+) -> Report:
+    """Parse the captures, split boots, match the rule packs, assess the capture.
+
+    ``files`` are paths (or '-' for stdin); ``rule_dirs`` add custom packs;
+    ``vmcore`` (with ``vmlinux``) adds the crashed kernel's memory state.
+    """
+    if isinstance(files, str):
+        files = [files]
+    captures = [read_capture(Input.from_arg(f)) for f in files]
+    rule_list = list(rules) if rules is not None else load_rules(rule_dirs)
+    facts = None
+    if vmcore is not None:
+        facts = _inspect(vmcore, vmlinux, live=False)
+    return _diagnose(captures, rule_list, facts, vmcore)
+
+
+def analyze_vmcore(
+    vmcore: str | None,
+    *,
+    vmlinux: str | None = None,
+    live: bool = False,
+    logs: Sequence[str] = (),
+    rule_dirs: Iterable[str] = (),
+) -> Report:
+    """Read a vmcore (or the live kernel), diagnose its own kernel log and any console logs."""
+    facts, log_text = _inspect(vmcore, vmlinux, live=live, with_log=True)
+    name = f"{vmcore or 'live kernel'} {VMCORE_LOG_SUFFIX}"
+    captures = [read_capture(Input.from_text(log_text, name))] if log_text else []
+    captures += [read_capture(Input.from_arg(f)) for f in logs]
+    return _diagnose(captures, load_rules(rule_dirs), facts, vmcore or "live")
+
+
+def _inspect(path: str | None, vmlinux: str | None, live: bool, with_log: bool = False):
+    from .. import vmcore as vm
+
+    prog = vm.open_program(path, vmlinux=vmlinux, live=live)
+    facts = vm.inspect(prog, source=path or "live")
+    if not with_log:
+        return facts
+    try:
+        text = vm.kernel_log_text(prog)
+    except Exception as exc:  # a log that cannot be read is a skipped check, not a failure
+        facts.skip("kernel log", f"could not read the printk buffer: {exc}")
+        text = ""
+    return facts, text
+
+
+def _diagnose(captures: list[Capture], rules: list[Rule], facts: Any, vmcore_path: str | None) -> Report:
+    facts_dict = facts.to_dict() if facts is not None else None
+    findings = match(captures, rules, vmcore=facts_dict)
+    notes = assess(captures, findings, vmcore_given=facts is not None)
+    report = Report(captures=captures, findings=findings, quality=notes, rules=rules, vmcore=facts,
+                    vmcore_path=vmcore_path)
+    if facts is not None:
+        report.cross_checks = cross_check(facts, captures)
+    return report
+
+
+def why_not(report: Report, rule_id: str) -> str:
+    """Which step of a rule did not match on the report's captures, in words."""
+    rule = next((r for r in report.rules if r.id == rule_id), None)
+    if rule is None:
+        known = ", ".join(sorted(r.id for r in report.rules))
+        raise KeyError(f"no rule {rule_id!r}; known rules: {known}")
+    facts = report.vmcore.to_dict() if report.vmcore is not None else None
+    return str(explain(report.captures, rule, vmcore=facts))

@@ -1,0 +1,24 @@
+"""Print a report in the format asked for."""
+from __future__ import annotations
+
+import sys
+
+from ..model import Report
+from .jsonout import report_json
+from .markdown import report_markdown
+from .render import console, report_renderable
+
+__all__ = ["render_report", "FORMATS"]
+
+#: --format choices
+FORMATS = ("rich", "json", "markdown")
+
+
+def render_report(report: Report, fmt: str = "rich") -> None:
+    """Write the report to stdout as rich text, JSON or Markdown."""
+    if fmt == "json":
+        sys.stdout.write(report_json(report) + "\n")
+    elif fmt == "markdown":
+        sys.stdout.write(report_markdown(report) + "\n")
+    else:
+        console().print(report_renderable(report))

@@ -1,0 +1,81 @@
+"""Rule packs on disk: one file, a folder, the shipped pack, several packs together."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable
+
+import yaml
+from yaml.nodes import SequenceNode
+
+from ..errors import RuleError
+from ..paths import data_dir
+from .loader import build_rule
+from .model import Rule
+from .schema import RuleFile
+
+__all__ = ["load_rule_file", "load_rules", "rule_files", "shipped_rules_dir"]
+
+
+def load_rule_file(path: str | Path) -> list[Rule]:
+    """Validate and load one rule file (a rule mapping or a list of them)."""
+    path = Path(path)
+    f = RuleFile(str(path))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RuleError(f"cannot read: {exc}", file=path) from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        raise RuleError(f"broken YAML: {exc.problem or exc}", file=path, line=line) from None
+    except yaml.YAMLError as exc:
+        raise RuleError(f"broken YAML: {exc}", file=path) from None
+    if node is None:
+        raise RuleError("empty rule file", file=path, line=1)
+    try:
+        if isinstance(node, SequenceNode):
+            rules = [build_rule(f, item, f"[{i}]") for i, item in enumerate(node.value)]
+        else:
+            rules = [build_rule(f, node, "")]
+    except yaml.constructor.ConstructorError as exc:
+        mark = exc.problem_mark
+        raise RuleError(f"bad value: {exc.problem}", file=path,
+                        line=mark.line + 1 if mark else None) from None
+    return rules
+
+
+def shipped_rules_dir() -> Path:
+    """The folder of the shipped rule pack (rules/ in a checkout, triage._rules when installed)."""
+    return data_dir("rules")
+
+
+def rule_files(directory: str | Path) -> list[Path]:
+    """The rule files of a pack folder (or the one file given), sorted."""
+    directory = Path(directory)
+    if directory.is_file():
+        return [directory]
+    return sorted(p for p in directory.glob("*.y*ml") if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def load_rules(extra_dirs: Iterable[str | Path] = (), *, shipped: bool = True) -> list[Rule]:
+    """The shipped pack plus rules from ``extra_dirs`` (later ones override same ids).
+
+    Raises RuleError on the first invalid file, or on an id defined twice in
+    the same directory.
+    """
+    dirs: list[Path] = ([shipped_rules_dir()] if shipped else []) + [Path(d) for d in extra_dirs]
+    by_id: dict[str, Rule] = {}
+    for directory in dirs:
+        if not directory.exists():
+            raise RuleError("rule directory does not exist", file=directory)
+        seen_here: dict[str, Rule] = {}
+        for path in rule_files(directory):
+            for rule in load_rule_file(path):
+                if rule.id in seen_here:
+                    raise RuleError(f"rule id {rule.id} is also defined in {seen_here[rule.id].path}",
+                                    file=path, line=rule.line, field="id")
+                seen_here[rule.id] = rule
+                by_id[rule.id] = rule
+    return list(by_id.values())
