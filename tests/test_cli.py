@@ -118,3 +118,18 @@ def test_boots_json_schema():
 def test_no_colour_when_piped():
     result = run("boots", str(QEMU_LOG))
     assert b"\x1b[" not in result.stdout
+
+
+def test_closed_pipe_is_a_normal_end(tmp_path):
+    """Regression: 'snp-triage events FILE | head' exited 2 with "internal error: BrokenPipeError"."""
+    storm = tmp_path / "storm.log"
+    line = "[   12.000000] iommu ivhd0: AMD-Vi: Event logged [IO_PAGE_FAULT device=0000:41:00.0 domain=0x0000 "
+    storm.write_text("".join(f"{line}address=0x{i:x} flags=0x0000]\n" for i in range(200_000)))
+    proc = subprocess.Popen([sys.executable, "-m", "triage", "events", str(storm)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, cwd=ROOT)
+    first = proc.stdout.readline()
+    proc.stdout.close()  # the reader goes away, as 'head -1' does
+    stderr = proc.stderr.read()
+    assert proc.wait(timeout=120) == 0
+    assert json.loads(first)["kind"] == "iommu_event"
+    assert stderr == b""

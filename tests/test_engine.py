@@ -459,3 +459,14 @@ def test_fix_boot_first_for_next_boot(tmp_path):
     (f,) = match([capture([ev("kernel_panic", None, 5, 0), ev("oops", None, 12, 1)], boots)], [r])
     assert f.boot == 1 and f.release == "6.10.0"
     assert f.fix.status == "fixed" and f.fix.explanation.startswith("boot 0")
+
+
+@pytest.mark.parametrize("count", [10, 100])
+def test_equals_on_bare_hex_field_does_not_depend_on_event_count(tmp_path, count):
+    """Regression: the field index (used above 64 candidates) normalised bare hex differently from the
+    per-event test, so 'pf_address: ffff9f5340805000' matched in a boot of 10 events and not of 100."""
+    r = rule(tmp_path, "match:\n  sequence:\n    - kind: oops\n      fields:\n        pf_address: 0xffff9f5340805000\n")
+    events = [ev("oops", None, i + 1, pf_address=f"{0xffff9f5340800000 + i * 0x1000:x}") for i in range(count)]
+    events.append(ev("oops", None, count + 1, pf_address="ffff9f5340805000"))
+    (f,) = match([capture(events)], [r])
+    assert f.lines == [6, count + 1]

@@ -309,3 +309,19 @@ def test_run_fixtures_without_parser_skips(tmp_path):
     results = run_fixtures([tmp_path], reader=broken_reader)
     assert [r.status for r in results] == ["error"]
     assert "cannot read" in results[0].detail
+
+
+def test_lint_vocabulary_comes_from_the_grammars(tmp_path):
+    """Regression: lint's hand-kept message list called valid ids (psmash_failed, init_failed,
+    v2_pgtable) unknown; the vocabulary is now read from grammars/*.lark and fields.yaml."""
+    steps = "".join(f"    - {{kind: amd_vi, message: {m}}}\n" for m in ("psmash_failed", "init_failed", "v2_pgtable"))
+    write(tmp_path, GOOD.replace("  sequence:\n    - label: first\n      kind: amd_vi\n      message: completion_wait_timeout\n",
+                                 "  all:\n" + steps))
+    assert [str(p) for p in lint([tmp_path], fixtures=False, vocabulary=vocabulary())] == []
+    vocab = vocabulary()
+    assert {"psmash_failed", "init_failed", "v2_pgtable", "event_logged"} <= vocab.messages["amd_vi"] | vocab.messages["iommu_event"]
+    assert "kdump_loaded_line" not in vocab.messages["kernel_message"]  # a stale id the hand-kept list had
+    assert {"pfn", "reason", "device_prefix"} <= vocab.fields["amd_vi"]
+    assert {"command_name", "snp", "device"} <= vocab.fields["sev"]
+    assert "kdump" in vocab.fields["command_line"]
+    assert {"title", "frames", "guilty_function", "pf_address", "tainted", "hardware"} <= vocab.fields["oops"]

@@ -1,3 +1,4 @@
+"""python -m triage: the command line."""
 import sys
 
 from .cli import main

@@ -79,7 +79,7 @@ def _evidence(hit: StepHit, role: str) -> Evidence:
 
 def make_finding(index: EventIndex, rule: Rule, alt: int, pat: Pattern, capture_i: int, boots: list[int],
                   hits: list[StepHit], support: list[StepHit], notes: list[str],
-                  vmcore: Mapping[str, Any] | None, role_boot: int | None = None) -> Finding:
+                  vmcore: Mapping[str, Any] | None) -> Finding:
     cap = index.captures[capture_i]
     evidence = [_evidence(h, "required") for h in hits] + [_evidence(h, "supporting") for h in support]
     main_boot = boots[-1]

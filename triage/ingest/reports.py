@@ -87,7 +87,6 @@ class ReportParts:
     header: Classified | None = None
     details: list[Classified] = field(default_factory=list)
     frames: list[Frame] = field(default_factory=list)
-    other_frames: int = 0
 
 
 class _LineTokens(Lexer):
@@ -184,10 +183,8 @@ class _Collect(Transformer):
             frame = _frame(item)
             if frame is None:
                 continue
-            if self._traces == 1:
+            if self._traces == 1:  # later traces (e.g. an NMI backtrace's) stay in the event's text
                 self.parts.frames.append(frame)
-            else:
-                self.parts.other_frames += 1
 
     def trace_item(self, children):
         return children

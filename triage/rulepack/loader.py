@@ -134,7 +134,7 @@ def _step(f: RuleFile, node: Node, fieldname: str, extra: tuple[str, ...] = (), 
     else:
         conditions = [_condition(f, items, node, fieldname)]
     label = f.string(items["label"][1], f"{fieldname}.label") if "label" in items else default_label
-    step = Step(conditions=conditions, label=label, line=node.start_mark.line + 1, explicit_label="label" in items)
+    step = Step(conditions=conditions, label=label, line=node.start_mark.line + 1)
     if "at_least" in items:
         step.at_least = f.integer(items["at_least"][1], f"{fieldname}.at_least", minimum=1)
     if "within" in items:

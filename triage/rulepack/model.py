@@ -124,7 +124,6 @@ class Step:
     after: str | None = None  # absent: only after the step with this label
     before: str | None = None  # absent: only before the step with this label
     line: int | None = None
-    explicit_label: bool = False
 
     def describe(self) -> str:
         text = " or ".join(c.describe() for c in self.conditions)

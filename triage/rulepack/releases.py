@@ -93,14 +93,6 @@ class Release:
         return (self.major, self.minor, self.patch)
 
     @property
-    def is_mainline_release(self) -> bool:
-        return self.rc is None and self.next_date is None and self.patch == 0 and not self.vendor
-
-    @property
-    def is_stable(self) -> bool:
-        return self.rc is None and self.next_date is None and self.patch > 0 and not self.vendor
-
-    @property
     def custom(self) -> bool:
         """A local build with a non-distribution suffix (patches on top unknown)."""
         return not self.vendor and (bool(self.local) or self.dirty)
