@@ -1,7 +1,8 @@
 """Known one-line messages: every rule of the message grammars, with its fields.
 
-Lines are the printk formats of kernel-reference.md rendered as they appear in
-real logs (several are quoted verbatim from real captures there).
+Lines are the printk formats of the kernel sources named in grammars/*.lark
+rendered as they appear in real logs (several are quoted verbatim from real
+captures).
 """
 from __future__ import annotations
 
