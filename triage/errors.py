@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["TriageError", "InputError", "GrammarError", "RuleError", "VmcoreError", "UsageError"]
+__all__ = ["TriageError", "InputError", "TruncatedInput", "GrammarError", "RuleError", "VmcoreError", "UsageError"]
 
 
 class TriageError(Exception):
@@ -17,6 +17,18 @@ class TriageError(Exception):
 
 class InputError(TriageError):
     """An input cannot be read as a console capture (the message names it)."""
+
+
+class TruncatedInput(InputError):
+    """A compressed input ends early or carries garbage: what came before was read.
+
+    ``readable_bytes`` is how much text it gave.  The pipeline reports the
+    readable part and says so; the exit status is still 2.
+    """
+
+    def __init__(self, message: str, readable_bytes: int = 0) -> None:
+        super().__init__(message)
+        self.readable_bytes = readable_bytes
 
 
 class GrammarError(TriageError):

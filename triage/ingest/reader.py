@@ -6,14 +6,16 @@ with the size of a capture. Decompression happens on the fly.
 from __future__ import annotations
 
 import bz2
-import gzip
 import io
 import lzma
 import os
 import sys
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
+
+from ..errors import InputError, TruncatedInput
 
 BLOCK_SIZE = 4 << 20
 SNIFF_SIZE = 64 << 10
@@ -33,9 +35,6 @@ _BINARY_MAGIC = {
 }
 
 
-from ..errors import InputError
-
-
 @dataclass(frozen=True)
 class Input:
     """One input: its display name and how to open it."""
@@ -53,18 +52,137 @@ class Input:
         return cls(name, None, text.encode("utf-8", "surrogateescape") if isinstance(text, str) else text)
 
 
-def _decompressor(kind: str, raw: BinaryIO, name: str) -> BinaryIO:
-    if kind == "gzip":
-        return gzip.GzipFile(fileobj=raw, mode="rb")
-    if kind == "xz":
-        return lzma.LZMAFile(raw, mode="rb")
-    if kind == "bzip2":
-        return bz2.BZ2File(raw, mode="rb")
-    try:
-        import zstandard
-    except ImportError:
-        raise InputError(f"{name}: zstd-compressed, but the 'zstandard' package is not installed") from None
-    return zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
+class _Zlib:
+    """gzip members through zlib, with the decompressor API of lzma and bz2."""
+
+    def __init__(self) -> None:
+        self._d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        self._tail = b""
+
+    @property
+    def needs_input(self) -> bool:
+        return not self._tail
+
+    @property
+    def eof(self) -> bool:
+        return self._d.eof
+
+    @property
+    def unused_data(self) -> bytes:
+        return self._d.unused_data
+
+    def decompress(self, data: bytes, max_length: int) -> bytes:
+        out = self._d.decompress(self._tail + data, max_length)
+        self._tail = self._d.unconsumed_tail
+        return out
+
+
+class _Zstd:
+    """zstd frames with bounded output: input is fed a little at a time (a zstd bomb
+    expands one RLE block of 4 bytes into 128 KiB, so 1 KiB of input stays under 32 MiB)."""
+
+    _FEED = 1024
+
+    def __init__(self) -> None:
+        try:
+            import zstandard
+        except ImportError:
+            raise InputError("zstd-compressed, but the 'zstandard' package is not installed") from None
+        self._d = zstandard.ZstdDecompressor().decompressobj()
+        self._buffer = b""
+
+    @property
+    def needs_input(self) -> bool:
+        return not self._buffer
+
+    @property
+    def eof(self) -> bool:
+        return self._d.eof
+
+    @property
+    def unused_data(self) -> bytes:
+        return self._d.unused_data + self._buffer if self._d.eof else b""
+
+    def decompress(self, data: bytes, max_length: int) -> bytes:
+        self._buffer += data
+        piece, self._buffer = self._buffer[:self._FEED], self._buffer[self._FEED:]
+        return self._d.decompress(piece)
+
+
+_DECODERS = {"gzip": _Zlib, "xz": lambda: lzma.LZMADecompressor(lzma.FORMAT_XZ), "bzip2": bz2.BZ2Decompressor,
+             "zstd": _Zstd}
+_MAGIC_OF = {kind: magic for magic, kind in _MAGIC.items()}
+_IN_CHUNK = 256 << 10
+
+
+class _Decompressed(io.RawIOBase):
+    """A compressed stream read in bounded pieces, refusing what ends early or carries garbage.
+
+    gzip, xz, bzip2 and zstd are treated alike (Python's own readers differ: a
+    truncated zstd stream or xz/bz2 followed by garbage read as if whole).  Several
+    concatenated streams are one capture; NUL padding after the last is allowed.
+    """
+
+    def __init__(self, raw: BinaryIO, kind: str, name: str) -> None:
+        super().__init__()
+        self._raw, self._kind, self._name = raw, kind, name
+        self._dec = _DECODERS[kind]()
+        self._pending = b""
+        self._fed = False
+        self._done = False
+        self.produced = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def _fail(self, what: str) -> TruncatedInput:
+        return TruncatedInput(f"{self._name}: cannot read all of it: {what} after {self.produced} bytes of text",
+                              self.produced)
+
+    def read(self, size: int = -1) -> bytes:
+        limit = size if size and size > 0 else BLOCK_SIZE
+        while not self._done:
+            if self._dec.needs_input and not self._pending:
+                self._pending = self._raw.read(_IN_CHUNK)
+                if not self._pending:
+                    self._done = True
+                    if self._fed and not self._dec.eof:
+                        raise self._fail(f"{self._kind} data ends early (truncated)")
+                    return b""
+            data, self._pending = self._pending, b""
+            self._fed = self._fed or bool(data)
+            try:
+                out = self._dec.decompress(data, limit)
+            except Exception as exc:  # zlib/lzma/bz2/zstd each raise their own kind
+                self._done = True
+                raise self._fail(f"corrupt {self._kind} data ({_describe(exc)})") from None
+            if self._dec.eof:
+                self._next_stream()
+            if out:
+                self.produced += len(out)
+                return out
+        return b""
+
+    def _next_stream(self) -> None:
+        rest = self._dec.unused_data + self._pending
+        while len(rest) < 8:
+            more = self._raw.read(_IN_CHUNK)
+            if not more:
+                break
+            rest += more
+        if not rest:
+            self._done = True
+            return
+        if rest.startswith(_MAGIC_OF[self._kind]):
+            self._dec, self._pending, self._fed = _DECODERS[self._kind](), rest, False
+            return
+        while not rest.strip(b"\0"):  # padding: only NUL bytes may follow
+            rest = self._raw.read(_IN_CHUNK)
+            if not rest:
+                self._done = True
+                return
+        self._done = True
+        raise self._fail(f"data that is not {self._kind} follows the compressed stream")
 
 
 def open_input(item: Input) -> BinaryIO:
@@ -89,28 +207,48 @@ def open_input(item: Input) -> BinaryIO:
     head = peekable.peek(16)[:16]
     for magic, kind in _MAGIC.items():
         if head.startswith(magic):
-            return _decompressor(kind, peekable, name)
+            try:
+                return _Decompressed(peekable, kind, name)  # type: ignore[return-value]
+            except InputError as exc:
+                raise InputError(f"{name}: {exc}") from None
     return peekable
 
 
 def _binary_reason(sample: bytes) -> str | None:
+    """Why a capture's first block is not text, judged on its content without NUL bytes.
+
+    Serial consoles often start with runs of NULs (line noise before the
+    firmware speaks), so NULs alone never make a capture binary unless there
+    is nothing else; escape codes and broken UTF-8 are normal, but not mostly.
+    """
     for magic, what in _BINARY_MAGIC.items():
         if sample.startswith(magic):
             return what
     if not sample:
         return None
-    # Console captures carry stray NULs, escape codes and broken UTF-8 -- but
-    # not mostly NULs, and only a sprinkling of other control bytes.
-    nul = sample.count(0)
-    control = sum(1 for b in sample if 0 < b < 9 or 13 < b < 32 and b != 27)
-    undecodable = len(sample) - len(sample.decode("utf-8", "ignore").encode("utf-8"))
-    if nul > len(sample) * 0.5 or control > len(sample) * 0.05 or undecodable > len(sample) * 0.3:
+    text = sample.replace(b"\0", b"")[:SNIFF_SIZE]
+    if not text:
+        return "binary data (only NUL bytes), not a text console capture"
+    control = sum(1 for b in text if 0 < b < 9 or 13 < b < 32 and b != 27)
+    undecodable = len(text) - len(text.decode("utf-8", "ignore").encode("utf-8"))
+    if control > len(text) * 0.05 or undecodable > len(text) * 0.3:
         return "binary data, not a text console capture"
     return None
 
 
+def _line_breaks(data: bytes) -> bytes:
+    """CRLF and a bare CR are line breaks (a CR-only capture is many lines, not one)."""
+    if b"\r" in data:
+        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    return data
+
+
 def read_blocks(item: Input) -> Iterator[bytes]:
-    """The capture as blocks of whole lines (the last one may lack a newline)."""
+    """The capture as blocks of whole lines (the last one may lack a newline).
+
+    Line endings are normalised to LF here (CRLF and bare CR), so every later
+    stage counts the lines a person sees.
+    """
     stream = open_input(item)
     try:
         carry = b""
@@ -118,28 +256,35 @@ def read_blocks(item: Input) -> Iterator[bytes]:
         while True:
             try:
                 chunk = stream.read(BLOCK_SIZE)
+            except InputError:
+                raise
             except Exception as exc:  # zlib/lzma/bz2/zstd each raise their own kind
                 raise InputError(f"{item.name}: cannot read: {_describe(exc)}") from None
             if first:
                 first = False
-                reason = _binary_reason(chunk[:SNIFF_SIZE])
+                reason = _binary_reason(chunk)
                 if reason:
                     raise InputError(f"{item.name}: {reason}")
             if not chunk:
                 break
             data = carry + chunk
+            if data.endswith(b"\r"):  # its LF may open the next chunk
+                data, held = data[:-1], b"\r"
+            else:
+                held = b""
+            data = _line_breaks(data)
             cut = data.rfind(b"\n") + 1
             if cut == 0:
                 # a giant line with no newline yet: hand it over whole, the
                 # scanner truncates it; never hold more than a few blocks
                 if len(data) < 4 * BLOCK_SIZE:
-                    carry = data
+                    carry = data + held
                     continue
                 cut = len(data)
-            carry = data[cut:]
+            carry = data[cut:] + held
             yield data[:cut]
         if carry:
-            yield carry
+            yield _line_breaks(carry)
     finally:
         if stream is not sys.stdin.buffer:
             stream.close()

@@ -24,7 +24,10 @@ except Exception:  # pragma: no cover - exercised only without google-re2
     _fast_re = re
 
 
-_ANSI = re.compile(rb"\x1b(?:\[[0-9;?]*[ -/]*[@-~]|\][^\x07\x1b\n]*(?:\x07|\x1b\\)|[@-Z\\-_])")
+#: terminal escapes: CSI (colours, cursor), OSC (titles), charset designation and the few
+#: two-byte ones terminals use; any other ESC is dropped alone, so a stray ESC never eats
+#: the character after it ("\x1bKernel panic" stays "Kernel panic")
+_ANSI = re.compile(rb"\x1b(?:\[[0-9;?]*[ -/]*[@-~]|\][^\x07\x1b\n]*(?:\x07|\x1b\\)|[()][0-9A-Za-z]|[78=>]|c(?![a-z])|)")
 
 
 @dataclass(slots=True)
@@ -70,8 +73,8 @@ def _finder(pattern):
 
 
 def _clean(block: bytes) -> bytes:
-    if b"\r" in block or b"\x00" in block:
-        block = block.translate(None, b"\r\x00")
+    if b"\x00" in block:  # (line breaks were normalised by the reader)
+        block = block.translate(None, b"\x00")
     if b"\x1b" in block:
         block = _ANSI.sub(b"", block)
     return block
