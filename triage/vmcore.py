@@ -236,7 +236,7 @@ def iommu_efr(prog: "drgn.Program", iommu: "drgn.Object") -> tuple[Fact, Fact]:
     return own, Fact.missing("struct amd_iommu.features / amd_iommu_efr", f"{own.unavailable}; {glob.unavailable}")
 
 
-def cmd_sem_address(prog: "drgn.Program", iommu: "drgn.Object") -> tuple[Fact, bool]:
+def cmd_sem_address(iommu: "drgn.Object") -> tuple[Fact, bool]:
     """Virtual address of the completion-wait semaphore and whether it is the ≤5.9 embedded form.
 
     ≥5.10: ``volatile u64 *cmd_sem`` points to its own 4 KiB page (the CWB); ≤5.9: ``volatile
@@ -250,7 +250,7 @@ def cmd_sem_address(prog: "drgn.Program", iommu: "drgn.Object") -> tuple[Fact, b
     return _read("&struct amd_iommu.cmd_sem (embedded u64, <= 5.9)", lambda: sem.address_), True
 
 
-def cmd_sem_value(prog: "drgn.Program", iommu: "drgn.Object", embedded: bool) -> Fact:
+def cmd_sem_value(iommu: "drgn.Object", embedded: bool) -> Fact:
     """Current ``*cmd_sem``: the last value the IOMMU stored (or the CPU reset it to)."""
     if embedded:
         return member_fact(iommu, "cmd_sem", "struct amd_iommu")
@@ -380,9 +380,9 @@ def iommu_facts(prog: "drgn.Program", iommu: "drgn.Object", sme: Fact) -> IommuF
 
 def _cwb_facts(prog: "drgn.Program", iommu: "drgn.Object", out: IommuFacts, sme: Fact) -> None:
     """cmd_sem (virt/phys/value), cmd_sem_val, cmd_sem_paddr and the EXCL_BASE/LIMIT value."""
-    out.cmd_sem_virt, embedded = cmd_sem_address(prog, iommu)
+    out.cmd_sem_virt, embedded = cmd_sem_address(iommu)
     out.cmd_sem_phys = _phys_of(prog, out.cmd_sem_virt)
-    out.cmd_sem_value = cmd_sem_value(prog, iommu, embedded)
+    out.cmd_sem_value = cmd_sem_value(iommu, embedded)
     out.cmd_sem_val = member_fact(iommu, "cmd_sem_val", "struct amd_iommu")
     if embedded and not out.cmd_sem_val.available:
         out.cmd_sem_val.unavailable = "field cmd_sem_val missing (<= 5.9 kernels store the constant 1)"
@@ -495,15 +495,15 @@ def count_valid_dtes(prog: "drgn.Program", table: int, size: int) -> tuple[int |
 # ==============================================================================================
 
 
-def init_state_fact(prog: "drgn.Program") -> tuple[Fact, Fact]:
-    """(enum name, number) of the static ``init_state`` (``enum iommu_init_state``)."""
+def init_state_fact(prog: "drgn.Program") -> Fact:
+    """Enumerator name of the static ``init_state`` (``enum iommu_init_state``)."""
     raw = _read("static init_state (enum iommu_init_state)", lambda: prog["init_state"].read_())
     if not raw.available:
-        return raw, raw
+        return raw
     obj = raw.value
     names = {value: name for name, value in (_strip(obj.type_).enumerators or ())}
     number = obj.value_()
-    return Fact(names.get(number, f"unknown ({number})"), raw.source), Fact(number, raw.source)
+    return Fact(names.get(number, f"unknown ({number})"), raw.source)
 
 
 def amd_iommu_globals(prog: "drgn.Program") -> GlobalFacts:
@@ -513,7 +513,7 @@ def amd_iommu_globals(prog: "drgn.Program") -> GlobalFacts:
     out.amd_iommu_irq_remap = global_fact(prog, "amd_iommu_irq_remap")
     out.irq_remapping_enabled = global_fact(prog, "irq_remapping_enabled")
     out.sme_me_mask = global_fact(prog, "sme_me_mask")
-    out.init_state, _ = init_state_fact(prog)
+    out.init_state = init_state_fact(prog)
     out.amd_iommu_pre_enabled = global_fact(prog, "amd_iommu_pre_enabled", "static")
     out.amd_iommu_efr = global_fact(prog, "amd_iommu_efr")
     out.amd_iommu_efr2 = global_fact(prog, "amd_iommu_efr2")
