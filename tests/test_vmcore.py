@@ -332,7 +332,7 @@ def test_unexpected_error_in_a_check_is_skipped_not_raised(make, monkeypatch):
     def boom(prog):
         raise RuntimeError("corrupt sev_device")
 
-    monkeypatch.setattr(v, "psp_facts", boom)
+    monkeypatch.setattr("triage.vmcore.facts.psp_facts", boom)  # inspect() looks it up there
     facts = v.inspect(built.prog)
     assert any(s.check == "psp" and "corrupt sev_device" in s.reason for s in facts.skipped)
     assert facts.iommus[0].excl_base.value == 0x100805000
