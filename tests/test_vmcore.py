@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 
 import pytest
@@ -374,6 +375,42 @@ def test_compare_logged_cwb_without_c_bit(make):
     result = v.compare_logged_cwb(facts, "cmd_sem_paddr 0x100805000")
     assert result.verdict == "match-without-sme" and result.matches_without_sme == [0]
     assert v.compare_logged_cwb(facts, "paddr 0x800100805000").verdict == "match"
+
+
+# The regex triage/api.py has used to find a CWB address in an AMD-Vi console line;
+# parse_logged_cwb must accept all of it so that api.py can use it instead.
+API_CWB_IN_LOG = r"(?:cmd_sem_paddr|cwwb_sem_paddr|CWB|paddr)\s*[=:]?\s*(0x[0-9a-fA-F]+)"
+
+
+@pytest.mark.parametrize("line, address", [
+    ("AMD-Vi: in build_completion_wait, paddr = 0x100805000", 0x100805000),
+    ("cmd_sem_paddr 0x100805000", 0x100805000),
+    ("AMD-Vi: cwwb_sem_paddr: 0x8000100805000", 0x8000100805000),
+    ("AMD-Vi: CWB=0x100805000", 0x100805000),
+    ("iommu 0x5: CWB            =   0x100805000", 0x100805000),  # api form with a long gap
+    ("EXCL_BASE is 100805000", 0x100805000),  # address without 0x, a few words on
+])
+def test_parse_logged_cwb_forms(line, address):
+    assert v.parse_logged_cwb(line) == address
+    assert v.parse_logged_cwb(line, bare=False) == address
+    api = re.search(API_CWB_IN_LOG, line)
+    assert api is None or int(api.group(1), 16) == address
+
+
+def test_parse_logged_cwb_bare_number():
+    assert v.parse_logged_cwb("0x100805000") == 0x100805000  # an address already cut out of a line
+    assert v.parse_logged_cwb("AMD-Vi: Event logged [IO_PAGE_FAULT address=0xfffff000]", bare=False) is None
+    assert v.parse_logged_cwb("no address here") is None
+
+
+@given(st.from_regex(API_CWB_IN_LOG, fullmatch=True))
+def test_parse_logged_cwb_reads_what_the_api_regex_reads(line):
+    assert v.parse_logged_cwb(line, bare=False) == int(re.fullmatch(API_CWB_IN_LOG, line).group(1), 16)
+
+
+@given(st.from_regex(API_CWB_IN_LOG))
+def test_parse_logged_cwb_finds_an_address_wherever_the_api_regex_does(line):
+    assert v.parse_logged_cwb(line, bare=False) is not None
 
 
 # ================================================================================================

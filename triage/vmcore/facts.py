@@ -101,17 +101,29 @@ def expected_excl_base(facts: VmcoreFacts) -> dict[int, int]:
     return out
 
 
-_PADDR_RE = re.compile(r"(?:cmd_sem_paddr|paddr|EXCL_BASE|CWB)\D{0,8}?(0x[0-9a-fA-F]+|[0-9a-fA-F]{6,})")
+# A CWB address printed in a log line: a keyword, then the address, either right after it
+# ("cmd_sem_paddr 0x100805000", "cwwb_sem_paddr: 0x100805000", "CWB=0x100805000",
+# "paddr = 0x100805000") or a few non-digits later ("EXCL_BASE is 100805000").
+_LOGGED_CWB = re.compile(r"(?:cmd_sem_paddr|cwwb_sem_paddr|paddr|EXCL_BASE|CWB)"
+                         r"(?:\s*[=:]?\s*(0x[0-9a-fA-F]+)|\D{0,8}?(0x[0-9a-fA-F]+|[0-9a-fA-F]{6,}))")
+_HEX = re.compile(r"0x[0-9a-fA-F]+")
 
 
-def parse_logged_cwb(text: str) -> int | None:
-    """First CWB address in a console line such as ``cmd_sem_paddr 0x100805000``."""
-    found = _PADDR_RE.search(text)
-    if found is None:
-        bare = re.search(r"0x[0-9a-fA-F]+", text)
-        return int(bare.group(0), 16) if bare else None
-    token = found.group(1)
-    return int(token, 16)
+def parse_logged_cwb(text: str, bare: bool = True) -> int | None:
+    """The CWB physical address in a console line such as ``cmd_sem_paddr 0x100805000``.
+
+    :param text: a log line (or just the address)
+    :param bare: with no CWB keyword in ``text``, take its first ``0x`` number (so that an
+        address already cut out of a line parses); False for scanning arbitrary log lines
+    :return: the address, or None
+    """
+    found = _LOGGED_CWB.search(text)
+    if found is not None:
+        return int(found.group(1) or found.group(2), 16)
+    if not bare:
+        return None
+    number = _HEX.search(text)
+    return int(number.group(0), 16) if number else None
 
 
 def compare_logged_cwb(facts: VmcoreFacts, logged: int | str) -> CwbCrossCheck:
