@@ -5,10 +5,13 @@ crafted memory, so the helpers run exactly the drgn code paths they run on a vmc
 """
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import re
+import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -39,6 +42,40 @@ def make(workdir):
         return built, v.inspect(built.prog, "fake")
 
     return _make
+
+
+# ================================================================================================
+# Package layout
+# ================================================================================================
+
+VMCORE_MODULES = sorted(p.stem for p in (Path(v.__file__).parent).glob("*.py"))
+
+
+def test_model_imports_without_drgn():
+    code = ("import sys, triage.model.vmcore as m; m.VmcoreFacts().to_dict(); "
+            "print(sorted(k for k in sys.modules if k == 'drgn' or k.startswith(('drgn.', 'triage.vmcore'))))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("name", VMCORE_MODULES)
+def test_every_module_has_a_docstring_and_all(name):
+    module = importlib.import_module(f"triage.vmcore.{name}" if name != "__init__" else "triage.vmcore")
+    assert module.__doc__ and module.__doc__.strip()
+    assert module.__all__ and all(hasattr(module, item) for item in module.__all__)
+    for item in module.__all__:
+        obj = getattr(module, item)
+        if callable(obj) and getattr(obj, "__module__", None) == module.__name__:
+            assert obj.__doc__, f"{module.__name__}.{item} has no docstring"
+
+
+def test_package_exports_every_public_helper():
+    public = {item for name in VMCORE_MODULES if not name.startswith("_")
+              for item in importlib.import_module(f"triage.vmcore.{name}").__all__}
+    model = importlib.import_module("triage.model.vmcore")
+    facts = {item for item in model.__all__ if isinstance(getattr(model, item), type)}
+    assert set(v.__all__) == public | facts | {"VmcoreError", "global_fact", "member_fact"}
 
 
 # ================================================================================================
