@@ -67,9 +67,10 @@ def format_bdf(segment: int | None, devid: int) -> str:
 def iommu_efr(prog: "drgn.Program", iommu: "drgn.Object") -> tuple[Fact, Fact]:
     """The Extended Feature Register of an IOMMU, as the driver's ``check_feature()`` sees it.
 
-    ``check_feature()`` (drivers/iommu/amd/init.c, ~6.6+) tests the global ``amd_iommu_efr``
-    (the AND of all IOMMUs); older kernels test ``iommu->features``. On Debian's 6.12 kernel
-    ``iommu->features`` was observed (with drgn) to read 0 while ``amd_iommu_efr`` held the bits.
+    ``check_feature()`` (drivers/iommu/amd/amd_iommu.h, ~6.6+) tests the global
+    ``amd_iommu_efr`` (set up in drivers/iommu/amd/init.c as the AND of all IOMMUs); older
+    kernels test ``iommu->features``. On Debian's 6.12 kernel ``iommu->features`` was
+    observed (with drgn) to read 0 while ``amd_iommu_efr`` held the bits.
 
     :param iommu: ``struct amd_iommu *``
     :return: (``iommu->features`` as read, the effective EFR: ``features``, or the global
