@@ -5,9 +5,13 @@ crafted memory, so the helpers run exactly the drgn code paths they run on a vmc
 """
 from __future__ import annotations
 
+import importlib
 import json
 import os
+import re
+import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -38,6 +42,40 @@ def make(workdir):
         return built, v.inspect(built.prog, "fake")
 
     return _make
+
+
+# ================================================================================================
+# Package layout
+# ================================================================================================
+
+VMCORE_MODULES = sorted(p.stem for p in (Path(v.__file__).parent).glob("*.py"))
+
+
+def test_model_imports_without_drgn():
+    code = ("import sys, triage.model.vmcore as m; m.VmcoreFacts().to_dict(); "
+            "print(sorted(k for k in sys.modules if k == 'drgn' or k.startswith(('drgn.', 'triage.vmcore'))))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("name", VMCORE_MODULES)
+def test_every_module_has_a_docstring_and_all(name):
+    module = importlib.import_module(f"triage.vmcore.{name}" if name != "__init__" else "triage.vmcore")
+    assert module.__doc__ and module.__doc__.strip()
+    assert module.__all__ and all(hasattr(module, item) for item in module.__all__)
+    for item in module.__all__:
+        obj = getattr(module, item)
+        if callable(obj) and getattr(obj, "__module__", None) == module.__name__:
+            assert obj.__doc__, f"{module.__name__}.{item} has no docstring"
+
+
+def test_package_exports_every_public_helper():
+    public = {item for name in VMCORE_MODULES if not name.startswith("_")
+              for item in importlib.import_module(f"triage.vmcore.{name}").__all__}
+    model = importlib.import_module("triage.model.vmcore")
+    facts = {item for item in model.__all__ if isinstance(getattr(model, item), type)}
+    assert set(v.__all__) == public | facts | {"VmcoreError", "global_fact", "member_fact"}
 
 
 # ================================================================================================
@@ -332,7 +370,7 @@ def test_unexpected_error_in_a_check_is_skipped_not_raised(make, monkeypatch):
     def boom(prog):
         raise RuntimeError("corrupt sev_device")
 
-    monkeypatch.setattr(v, "psp_facts", boom)
+    monkeypatch.setattr("triage.vmcore.facts.psp_facts", boom)  # inspect() looks it up there
     facts = v.inspect(built.prog)
     assert any(s.check == "psp" and "corrupt sev_device" in s.reason for s in facts.skipped)
     assert facts.iommus[0].excl_base.value == 0x100805000
@@ -374,6 +412,42 @@ def test_compare_logged_cwb_without_c_bit(make):
     result = v.compare_logged_cwb(facts, "cmd_sem_paddr 0x100805000")
     assert result.verdict == "match-without-sme" and result.matches_without_sme == [0]
     assert v.compare_logged_cwb(facts, "paddr 0x800100805000").verdict == "match"
+
+
+# The regex triage/api.py has used to find a CWB address in an AMD-Vi console line;
+# parse_logged_cwb must accept all of it so that api.py can use it instead.
+API_CWB_IN_LOG = r"(?:cmd_sem_paddr|cwwb_sem_paddr|CWB|paddr)\s*[=:]?\s*(0x[0-9a-fA-F]+)"
+
+
+@pytest.mark.parametrize("line, address", [
+    ("AMD-Vi: in build_completion_wait, paddr = 0x100805000", 0x100805000),
+    ("cmd_sem_paddr 0x100805000", 0x100805000),
+    ("AMD-Vi: cwwb_sem_paddr: 0x8000100805000", 0x8000100805000),
+    ("AMD-Vi: CWB=0x100805000", 0x100805000),
+    ("iommu 0x5: CWB            =   0x100805000", 0x100805000),  # api form with a long gap
+    ("EXCL_BASE is 100805000", 0x100805000),  # address without 0x, a few words on
+])
+def test_parse_logged_cwb_forms(line, address):
+    assert v.parse_logged_cwb(line) == address
+    assert v.parse_logged_cwb(line, bare=False) == address
+    api = re.search(API_CWB_IN_LOG, line)
+    assert api is None or int(api.group(1), 16) == address
+
+
+def test_parse_logged_cwb_bare_number():
+    assert v.parse_logged_cwb("0x100805000") == 0x100805000  # an address already cut out of a line
+    assert v.parse_logged_cwb("AMD-Vi: Event logged [IO_PAGE_FAULT address=0xfffff000]", bare=False) is None
+    assert v.parse_logged_cwb("no address here") is None
+
+
+@given(st.from_regex(API_CWB_IN_LOG, fullmatch=True))
+def test_parse_logged_cwb_reads_what_the_api_regex_reads(line):
+    assert v.parse_logged_cwb(line, bare=False) == int(re.fullmatch(API_CWB_IN_LOG, line).group(1), 16)
+
+
+@given(st.from_regex(API_CWB_IN_LOG))
+def test_parse_logged_cwb_finds_an_address_wherever_the_api_regex_does(line):
+    assert v.parse_logged_cwb(line, bare=False) is not None
 
 
 # ================================================================================================
