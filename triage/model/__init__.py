@@ -9,6 +9,8 @@ library hands out the same objects the CLI prints.
 from .capture import Boot, Capture, Event, Frame, Line
 from .findings import Evidence, EvidenceGroup, EvidenceRole, Finding, FixRef, Verdict, VmcoreResult
 from .report import CrossCheck, QualityNote, Report
+from .vmcore import (CompletionWait, CwbCrossCheck, DeviceTable, Fact, GlobalFacts, IommuFacts, MachineFacts,
+                     PspFacts, SkippedCheck, VmcoreFacts)
 from .vocabulary import (BOOT_ENDINGS, BOOT_ROLES, COMPILER_SUFFIX, EVENT_ATTRS, FAIL_LEVELS,
                          KDUMP_ONLY_MESSAGES, KNOWN_MESSAGE_KINDS, LEVEL_NAMES, MESSAGE_KINDS, REPORT_KINDS, SCHEMA_VERSION,
                          SCOPES, SEVERITIES, SEVERITY_RANK, VMCORE_LOG_SUFFIX, VMCORE_NOT_CHECKED,
@@ -18,6 +20,8 @@ from .vocabulary import (BOOT_ENDINGS, BOOT_ROLES, COMPILER_SUFFIX, EVENT_ATTRS,
 __all__ = [
     "Boot", "Capture", "Event", "Frame", "Line", "Evidence", "EvidenceGroup", "EvidenceRole", "Finding", "FixRef",
     "Verdict", "VmcoreResult", "CrossCheck", "QualityNote", "Report", "KDUMP_ONLY_MESSAGES",
+    "CompletionWait", "CwbCrossCheck", "DeviceTable", "Fact", "GlobalFacts", "IommuFacts", "MachineFacts", "PspFacts",
+    "SkippedCheck", "VmcoreFacts",
     "BOOT_ENDINGS", "BOOT_ROLES", "COMPILER_SUFFIX", "EVENT_ATTRS", "FAIL_LEVELS", "KNOWN_MESSAGE_KINDS",
     "LEVEL_NAMES", "MESSAGE_KINDS", "REPORT_KINDS", "SCHEMA_VERSION", "SCOPES", "SEVERITIES", "SEVERITY_RANK",
     "VMCORE_LOG_SUFFIX", "VMCORE_NOT_CHECKED", "BootEnding", "BootRole", "FixStatus", "MessageKind",

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from .capture import Capture
 from .findings import Finding
+from .vmcore import VmcoreFacts
 from .vocabulary import SCHEMA_VERSION, SEVERITY_RANK
 
 #: How the vmcore compares with what a console printed.
@@ -50,7 +51,7 @@ class Report:
     findings: list[Finding]
     quality: list[QualityNote]
     rules: list[Any] = field(repr=False, default_factory=list)  # the triage.rulepack.Rule objects matched
-    vmcore: Any = None  # triage.model.vmcore.VmcoreFacts when a vmcore was read
+    vmcore: VmcoreFacts | None = None  # when a vmcore was read
     vmcore_path: str | None = None
     cross_checks: list[CrossCheck] = field(default_factory=list)
 

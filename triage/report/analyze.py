@@ -11,7 +11,7 @@ from typing import Any
 
 from ..engine import explain, match
 from ..ingest import Input, read_capture
-from ..model import VMCORE_LOG_SUFFIX, Capture, Report
+from ..model import VMCORE_LOG_SUFFIX, Capture, Report, VmcoreFacts
 from ..rulepack import Rule, load_rules
 from .crosscheck import cross_check
 from .quality import assess
@@ -73,7 +73,8 @@ def _inspect(path: str | None, vmlinux: str | None, live: bool, with_log: bool =
     return facts, text
 
 
-def _diagnose(captures: list[Capture], rules: list[Rule], facts: Any, vmcore_path: str | None) -> Report:
+def _diagnose(captures: list[Capture], rules: list[Rule], facts: VmcoreFacts | None,
+              vmcore_path: str | None) -> Report:
     facts_dict = facts.to_dict() if facts is not None else None
     findings = match(captures, rules, vmcore=facts_dict)
     notes = assess(captures, findings, vmcore_given=facts is not None)

@@ -1,19 +1,14 @@
 """The crashed kernel's memory (vmcore facts) against what the consoles printed."""
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from typing import Any
 
-from ..model import Capture, CrossCheck
+from ..model import Capture, CrossCheck, VmcoreFacts
 
 __all__ = ["cross_check"]
 
 
-_CWB_IN_LOG = re.compile(r"(?:cmd_sem_paddr|cwwb_sem_paddr|CWB|paddr)\s*[=:]?\s*(0x[0-9a-fA-F]+)")
-
-
-def cross_check(facts: Any, captures: Sequence[Capture]) -> list[CrossCheck]:
+def cross_check(facts: VmcoreFacts, captures: Sequence[Capture]) -> list[CrossCheck]:
     """Memory of the crashed kernel against what the consoles printed."""
     from .. import vmcore as vm
 
@@ -30,10 +25,10 @@ def cross_check(facts: Any, captures: Sequence[Capture]) -> list[CrossCheck]:
         for event in capture.events:
             if event.kind != "amd_vi":
                 continue
-            found = _CWB_IN_LOG.search(event.text[0])
-            if not found:
+            logged = vm.parse_logged_cwb(event.text[0], bare=False)
+            if logged is None:
                 continue
-            result = vm.compare_logged_cwb(facts, found.group(1))
+            result = vm.compare_logged_cwb(facts, logged)
             checks.append(CrossCheck("CWB address printed by the kdump kernel vs crashed kernel's EXCL_BASE",
                                      result.verdict, result.detail, capture.source, event.line))
     snp_on = facts.globals.amd_iommu_snp_en.value if facts.globals else None
