@@ -31,7 +31,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from triage.engine import EventIndex, match  # noqa: E402
 from triage.model import Boot, Capture, Event  # noqa: E402
-from triage.rules import KNOWN_MESSAGES, load_rules  # noqa: E402
+from triage.ingest import vocabulary  # noqa: E402
+from triage.rulepack import load_rules  # noqa: E402
+
+KNOWN_MESSAGES = vocabulary().messages
 
 DEVICES = [f"0000:{0x41 + i:02x}:00.0" for i in range(16)]
 OTHER_TYPES = ["ILLEGAL_DEV_TABLE_ENTRY", "RMP_PAGE_FAULT", "IOTLB_INV_TIMEOUT", "DEV_TAB_HARDWARE_ERROR",
