@@ -107,7 +107,12 @@ def test_fail_on_levels(fail_on, code):
 
 def test_why_not_names_the_missing_step():
     result = run(str(QEMU_LOG), "--why-not", "SNP-KDUMP-CWB-TIMEOUT")
-    assert result.returncode == 0 and "did not match" in result.stdout and "missing" in result.stdout
+    # exit 1: the rule did not match (0 when it does); --format json gives the explanation as data
+    assert result.returncode == 1 and "did not match" in result.stdout and "missing" in result.stdout
+    as_json = json.loads(run(str(QEMU_LOG), "--why-not", "SNP-KDUMP-CWB-TIMEOUT", "--format", "json").stdout)
+    assert as_json["matched"] is False and as_json["best_attempts"][0]["steps"]
+    matched = run(str(QEMU_LOG), "--why-not", "GENERIC-PANIC")
+    assert matched.returncode == 0 and "MATCHED" in matched.stdout and "{panic_message}" not in matched.stdout
     unknown = run(str(QEMU_LOG), "--why-not", "NO-SUCH-RULE")
     assert unknown.returncode == 2 and "NO-SUCH-RULE" in unknown.stderr and "Traceback" not in unknown.stderr
 

@@ -79,4 +79,4 @@ def test_boots_command_shows_the_separate_kdump_boots():
     assert [(b["index"], b["first_line"], b["role"], b["ended"]) for b in boots] == [
         (0, 1, "unknown", "panic"), (1, 35, "kdump", "next boot"), (2, 100, "kdump", "cut off")]
     table = run("boots", str(FOUNDING))
-    assert table.returncode == 0 and "timestamp" in table.stdout and "kdump" in table.stdout and "3 boot(s)" in table.stdout
+    assert table.returncode == 0 and "timestamp" in table.stdout and "kdump" in table.stdout and "3 boots" in table.stdout

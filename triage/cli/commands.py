@@ -2,15 +2,32 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 
 from ..errors import UsageError
 from ..ingest import Input
 
-__all__ = ["HANDLERS", "EXIT_OK", "EXIT_FINDINGS", "EXIT_ERROR"]
+__all__ = ["HANDLERS", "EXIT_OK", "EXIT_FINDINGS", "EXIT_ERROR", "EXIT_EMPTY"]
 
-EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR, EXIT_EMPTY = 0, 1, 2, 3
+
+
+def _check_vmlinux(vmlinux: str | None) -> None:
+    if vmlinux is not None and os.path.isdir(vmlinux):
+        raise UsageError(f"snp-triage: --vmlinux {vmlinux}: is a directory; give the vmlinux file itself")
+
+
+def _status(report, fail_on: str) -> int:
+    """Exit status of a diagnosis; a partly read input still makes it 2, after the report."""
+    for problem in report.input_errors:
+        print(f"snp-triage: {problem}", file=sys.stderr)
+    if report.input_errors:
+        return EXIT_ERROR
+    if report.empty:
+        return EXIT_EMPTY
+    return EXIT_FINDINGS if report.fails(fail_on) else EXIT_OK
 
 
 def _cmd_events(options: argparse.Namespace) -> int:
@@ -33,27 +50,45 @@ def _cmd_boots(options: argparse.Namespace) -> int:
     captures = [read_boots(Input.from_arg(arg)) for arg in options.files]
     if options.json:
         write_jsonl((boot.to_dict() for capture in captures for boot in capture.boots), sys.stdout.buffer)
-        return EXIT_OK
-    con = console()
-    for capture in captures:
-        con.print(boots_table(capture))
-    return EXIT_OK
+    else:
+        con = console()
+        for capture in captures:
+            con.print(boots_table(capture, con.width))
+    problems = [c.input_error for c in captures if c.input_error]
+    for problem in problems:
+        print(f"snp-triage: {problem}", file=sys.stderr)
+    return EXIT_ERROR if problems else EXIT_OK
 
 
 def _cmd_analyze(options: argparse.Namespace) -> int:
     from ..report import analyze, render_report
 
+    if options.vmlinux and not options.vmcore:
+        raise UsageError("snp-triage: --vmlinux goes with --vmcore (or use 'snp-triage vmcore VMCORE --vmlinux FILE')")
+    _check_vmlinux(options.vmlinux)
     report = analyze(options.files, rule_dirs=options.rules, vmcore=options.vmcore, vmlinux=options.vmlinux)
     if options.why_not:
-        from ..report import why_not
-
-        try:
-            print(why_not(report, options.why_not))
-        except KeyError as exc:
-            raise UsageError(f"snp-triage: {exc.args[0]}") from None
-        return EXIT_OK
+        return _why_not(report, options)
     render_report(report, options.format)
-    return EXIT_FINDINGS if report.fails(options.fail_on) else EXIT_OK
+    return _status(report, options.fail_on)
+
+
+def _why_not(report, options: argparse.Namespace) -> int:
+    """--why-not RULE: the explanation in the format asked for; exit 0 if the rule matched, 1 if not."""
+    from ..report.analyze import explain_rule
+    from ..report.jsonout import json_text
+
+    try:
+        explanation = explain_rule(report, options.why_not)
+    except KeyError as exc:
+        raise UsageError(f"snp-triage: {exc.args[0]}") from None
+    if options.format == "json":
+        sys.stdout.write(json_text(explanation.to_dict()) + "\n")
+    elif options.format == "markdown":
+        sys.stdout.write("```\n" + str(explanation) + "\n```\n")
+    else:
+        sys.stdout.write(str(explanation) + "\n")
+    return EXIT_OK if explanation.matched else EXIT_FINDINGS
 
 
 def _cmd_rules(options: argparse.Namespace) -> int:
@@ -67,10 +102,13 @@ def _cmd_vmcore(options: argparse.Namespace) -> int:
 
     if not options.vmcore and not options.live:
         raise UsageError("snp-triage vmcore: give a VMCORE path or --live")
+    if options.vmcore and options.live:
+        raise UsageError("snp-triage vmcore: give a VMCORE path or --live, not both")
+    _check_vmlinux(options.vmlinux)
     report = analyze_vmcore(options.vmcore, vmlinux=options.vmlinux, live=options.live, logs=options.log,
                             rule_dirs=options.rules)
     render_report(report, options.format)
-    return EXIT_FINDINGS if report.fails(options.fail_on) else EXIT_OK
+    return _status(report, options.fail_on)
 
 
 HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {

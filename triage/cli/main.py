@@ -18,11 +18,35 @@ from .parser import COMMANDS, build_parser
 __all__ = ["main"]
 
 
+def _ascii_fallback() -> None:
+    """Where stdout cannot encode the report's characters (LANG=C, PYTHONIOENCODING=ascii), replace
+    them instead of failing: the report in ASCII with '?' for the rest beats no report."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = getattr(stream, "encoding", None) or "ascii"
+        try:
+            "\u00d7\u2013\u2014\u2192".encode(encoding)
+        except (UnicodeEncodeError, LookupError):
+            try:
+                stream.reconfigure(errors="replace")  # type: ignore[union-attr]
+            except (AttributeError, ValueError):
+                pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """The ``snp-triage`` entry point; returns the exit status."""
     args = list(sys.argv[1:] if argv is None else argv)
+    _ascii_fallback()
     try:
-        return _main(args)
+        status = _main(args)
+        sys.stdout.flush()  # a full disk shows here, not at interpreter exit
+        return status
+    except BrokenPipeError:
+        _quiet_stdout()
+        return EXIT_OK
+    except OSError as exc:  # writing the output failed: a full disk, a closed terminal
+        _quiet_stdout()
+        print(f"snp-triage: cannot write the output: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_ERROR
     except Exception as exc:  # the last line of defence: no traceback for users
         if os.environ.get("SNP_TRIAGE_DEBUG"):
             raise
@@ -42,6 +66,10 @@ def _main(args: list[str]) -> int:
         return EXIT_ERROR
     except TriageError as exc:  # the message names the file, line or field
         print(f"snp-triage: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except OSError as exc:  # writing the output failed (reading inputs raises InputError)
+        _quiet_stdout()
+        print(f"snp-triage: cannot write the output: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("snp-triage: interrupted", file=sys.stderr)

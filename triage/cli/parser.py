@@ -5,12 +5,23 @@ import argparse
 
 from .. import __version__
 from ..errors import UsageError
-from ..model import FAIL_LEVELS
+from ..model import FAIL_LEVELS, MESSAGE_KINDS, REPORT_KINDS
 
-__all__ = ["COMMANDS", "build_parser"]
+__all__ = ["COMMANDS", "EVENT_KINDS", "build_parser"]
 
 COMMANDS = ("analyze", "events", "boots", "rules", "vmcore")
 _FORMATS = ("rich", "json", "markdown")
+#: what ``events --kind`` accepts: every kind the parser emits
+EVENT_KINDS = tuple(REPORT_KINDS) + tuple(MESSAGE_KINDS) + ("message",)
+
+USAGE = ("snp-triage [analyze] FILE... [options]\n"
+         "       snp-triage events FILE... | boots FILE... | rules list|show|lint|test | vmcore VMCORE")
+EPILOG = ("commands: analyze (the default: the diagnosis), events (JSON Lines), boots (the boots of each "
+          "capture), rules (the rule packs), vmcore (a crashed kernel's memory); 'snp-triage COMMAND --help'.  "
+          "Exit status: 0 no finding at or above --fail-on, 1 findings, 2 usage or input error (also when an "
+          "input could be read only in part), 3 every input was empty.")
+_FORMAT_HELP = "output: rich (a terminal report), json (schema in the README), markdown (for a bug or a mail)"
+_FAIL_HELP = "lowest severity that makes the exit status 1 (default: error; never: always 0)"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -25,21 +36,24 @@ def _inputs(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> dict[str, argparse.ArgumentParser]:
     parsers: dict[str, argparse.ArgumentParser] = {}
-    analyze = _Parser(prog="snp-triage", description="Diagnose SEV-SNP / AMD-Vi kdump failures from console captures.")
+    analyze = _Parser(prog="snp-triage", usage=USAGE, epilog=EPILOG,
+                      description="Diagnose SEV-SNP / AMD-Vi kdump failures from console captures.")
     _inputs(analyze)
-    analyze.add_argument("--format", choices=_FORMATS, default="rich")
-    analyze.add_argument("--fail-on", choices=FAIL_LEVELS, default="error",
-                         help="lowest severity that makes the exit status 1 (default: error)")
-    analyze.add_argument("--rules", action="append", default=[], metavar="DIR", help="add a custom rule pack")
-    analyze.add_argument("--why-not", metavar="RULE", help="explain which step of RULE did not match")
+    analyze.add_argument("--format", choices=_FORMATS, default="rich", help=_FORMAT_HELP)
+    analyze.add_argument("--fail-on", choices=FAIL_LEVELS, default="error", help=_FAIL_HELP)
+    analyze.add_argument("--rules", action="append", default=[], metavar="DIR",
+                         help="add a custom rule pack (repeatable; a rule replacing a shipped one needs override: true)")
+    analyze.add_argument("--why-not", metavar="RULE",
+                         help="explain which step of RULE did not match (exit 0 if it matched, 1 if not)")
     analyze.add_argument("--vmcore", metavar="VMCORE", help="also inspect this vmcore (see 'snp-triage vmcore')")
-    analyze.add_argument("--vmlinux", metavar="PATH", help="debug info for --vmcore")
+    analyze.add_argument("--vmlinux", metavar="FILE", help="vmlinux with debug info for --vmcore")
     analyze.add_argument("--version", action="version", version=f"snp-triage {__version__}")
     parsers["analyze"] = analyze
 
     events = _Parser(prog="snp-triage events", description="Print structured events as JSON Lines.")
     _inputs(events)
-    events.add_argument("--kind", action="append", default=[], help="only these kinds (repeatable)")
+    events.add_argument("--kind", action="append", default=[], choices=EVENT_KINDS, metavar="KIND",
+                        help=f"only events of this kind (repeatable): {', '.join(EVENT_KINDS)}")
     events.add_argument("--plain", action="store_true",
                         help="also print every other line as a 'message' event (slow, complete)")
     parsers["events"] = events
@@ -51,23 +65,25 @@ def build_parser() -> dict[str, argparse.ArgumentParser]:
 
     rules = _Parser(prog="snp-triage rules", description="List, show, lint and test rule packs.")
     sub = rules.add_subparsers(dest="action", required=True, parser_class=_Parser)
-    listing = sub.add_parser("list")
-    listing.add_argument("--rules", action="append", default=[], metavar="DIR")
-    show = sub.add_parser("show")
+    listing = sub.add_parser("list", help="every rule: id, severity, title, fixes")
+    listing.add_argument("--rules", action="append", default=[], metavar="DIR", help="add a custom rule pack")
+    show = sub.add_parser("show", help="one rule's file, as written")
     show.add_argument("rule_id", metavar="ID")
-    show.add_argument("--rules", action="append", default=[], metavar="DIR")
-    for name in ("lint", "test"):
-        p = sub.add_parser(name)
+    show.add_argument("--rules", action="append", default=[], metavar="DIR", help="add a custom rule pack")
+    for name, what in (("lint", "check rule files"), ("test", "run every rule's fixtures")):
+        p = sub.add_parser(name, help=what)
         p.add_argument("dirs", nargs="*", metavar="DIR", help="rule packs (default: the shipped pack)")
     parsers["rules"] = rules
 
     vmcore = _Parser(prog="snp-triage vmcore", description="Read AMD IOMMU and SEV-SNP state from a vmcore with drgn.")
-    vmcore.add_argument("vmcore", nargs="?", metavar="VMCORE")
-    vmcore.add_argument("--vmlinux", metavar="PATH")
-    vmcore.add_argument("--live", action="store_true", help="inspect the running kernel (needs root)")
-    vmcore.add_argument("--log", action="append", default=[], metavar="FILE", help="console captures to fuse")
-    vmcore.add_argument("--format", choices=_FORMATS, default="rich")
-    vmcore.add_argument("--fail-on", choices=FAIL_LEVELS, default="error")
-    vmcore.add_argument("--rules", action="append", default=[], metavar="DIR")
+    vmcore.add_argument("vmcore", nargs="?", metavar="VMCORE", help="ELF or kdump-compressed vmcore")
+    vmcore.add_argument("--vmlinux", metavar="FILE",
+                        help="vmlinux with debug info (default: the distribution's paths for the dump's release)")
+    vmcore.add_argument("--live", action="store_true", help="inspect the running kernel instead (needs root)")
+    vmcore.add_argument("--log", action="append", default=[], metavar="FILE",
+                        help="console captures to diagnose with it (repeatable)")
+    vmcore.add_argument("--format", choices=_FORMATS, default="rich", help=_FORMAT_HELP)
+    vmcore.add_argument("--fail-on", choices=FAIL_LEVELS, default="error", help=_FAIL_HELP)
+    vmcore.add_argument("--rules", action="append", default=[], metavar="DIR", help="add a custom rule pack")
     parsers["vmcore"] = vmcore
     return parsers

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from rich.table import Table
+from rich.text import Text
 
 from ..engine import run_fixtures
 from ..ingest import vocabulary
@@ -28,15 +30,21 @@ def run_rules_command(options: argparse.Namespace) -> int:
     return _test(dirs)
 
 
+def _fix_name(fix) -> str:
+    """'9e249c484128 (6.18)', or the commit alone when its first release is not recorded."""
+    name = fix.commit[:12] if fix.commit else f'"{fix.subject}"'
+    return f"{name} ({fix.mainline})" if fix.mainline else name
+
+
 def _list(extra: list[str]) -> int:
     rules = load_rules(extra)
     table = Table(title=f"{len(rules)} rules", title_justify="left")
     for column in ("id", "severity", "title", "fixed by", "needs vmcore"):
         table.add_column(column, overflow="fold")
     for rule in sorted(rules, key=lambda r: r.id):
-        fixes = ", ".join(f"{f.commit} ({f.mainline})" for f in rule.fixed_by) if rule.fixed_by else "-"
+        fixes = ", ".join(_fix_name(f) for f in rule.fixed_by) if rule.fixed_by else "-"
         title = PLACEHOLDER.sub(lambda m: f"<{m.group(0)[1:-1]}>", rule.title)  # filled from the event at match time
-        table.add_row(rule.id, rule.severity, title, fixes, "yes" if rule.needs_vmcore else "")
+        table.add_row(*(Text(cell) for cell in (rule.id, rule.severity, title, fixes, "yes" if rule.needs_vmcore else "")))
     console().print(table)
     return EXIT_OK
 
@@ -45,14 +53,16 @@ def _show(rule_id: str, extra: list[str]) -> int:
     rules = {r.id: r for r in load_rules(extra)}
     rule = rules.get(rule_id)
     if rule is None:
-        console(stderr=True).print(f"snp-triage: no rule {rule_id!r}; 'snp-triage rules list' shows them")
+        console(stderr=True).print(Text(f"snp-triage: no rule {rule_id!r}; 'snp-triage rules list' shows them"))
         return EXIT_ERROR
     path = Path(rule.path) if rule.path else None
     con = console()
-    con.print(f"[bold]{rule.id}[/bold]  {rule.title}  ({rule.severity})", highlight=False)
+    con.print(Text.assemble((rule.id, "bold"), f"  {rule.title}  ({rule.severity})"))
     if path and path.exists():
-        con.print(f"file: {path}")
-        con.print(path.read_text(encoding="utf-8"), markup=False, highlight=False)
+        con.print(Text(f"file: {path}"))
+        con.file.flush()
+        sys.stdout.write(path.read_text(encoding="utf-8"))  # as written: the YAML is not rewrapped
+        sys.stdout.flush()
     return EXIT_OK
 
 
@@ -73,7 +83,7 @@ def _test(dirs: list[str]) -> int:
         table.add_column(column, overflow="fold")
     for r in results:
         style = {"pass": "green", "fail": "bold red", "error": "bold red", "skip": "yellow"}.get(r.status, "")
-        table.add_row(r.rule_id, Path(r.path).name, r.expect, f"[{style}]{r.status}[/{style}]", r.detail)
+        table.add_row(Text(r.rule_id), Text(Path(r.path).name), Text(r.expect), Text(r.status, style=style), Text(r.detail))
     con = console()
     con.print(table)
     failed = [r for r in results if r.status in ("fail", "error")]

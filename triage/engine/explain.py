@@ -6,6 +6,7 @@ from typing import Any, Mapping, Sequence
 
 from ..model import Capture, Finding, VmcoreResult
 from ..rulepack import Rule
+from ..rulepack.model import PLACEHOLDER
 from .evaluate import Attempt, Evaluator
 from .facts import evaluate_vmcore
 from .index import EventIndex
@@ -87,4 +88,6 @@ def explain(captures: Sequence[Capture] | Capture, rule: Rule, vmcore: Mapping[s
                          f"{vm.status}" + (" -- the log part alone never asserts it" if vmcore is None else ""))
     if not index.boots:
         notes.append("the captures hold no events")
-    return Explanation(rule.id, rule.title, bool(findings), findings, attempts, notes, vm)
+    # a matched rule's title is filled from its evidence; otherwise its placeholders show as <field>
+    title = findings[0].title if findings else PLACEHOLDER.sub(lambda m: f"<{m.group(0)[1:-1]}>", rule.title)
+    return Explanation(rule.id, title, bool(findings), findings, attempts, notes, vm)

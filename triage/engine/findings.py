@@ -37,6 +37,8 @@ def _fill(template: str, hits: list[StepHit]) -> str:
         v = hit.events[0].get(name)
         if v is None:
             return "(unknown)"
+        if isinstance(v, bool):  # "tainted: no", not "tainted: False"
+            return "yes" if v else "no"
         if isinstance(v, list):
             return ", ".join(str(x) for x in v[:5])
         return str(v)

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from .assemble import Assembler
 from .scan import scan
 from ..model import Capture, Event
+from ..errors import TruncatedInput
 from .reader import Input
 
 
@@ -16,13 +17,23 @@ def _input(source: str | Input) -> Input:
     return source if isinstance(source, Input) else Input.from_arg(str(source))
 
 
-def iter_events(source: str | Input, assembler: Assembler | None = None) -> Iterator[Event]:
-    """Events of one input (a path, '-' or an Input) in input order, streaming (memory stays bounded)."""
-    item = _input(source)
-    asm = assembler or Assembler(item.name)
-    for scanned in scan(item):
-        yield from asm.feed(scanned)
+def _events(item: Input, asm: Assembler, everything: bool = False) -> Iterator[Event]:
+    try:
+        for scanned in scan(item, everything=everything):
+            yield from asm.feed(scanned)
+    except TruncatedInput:
+        yield from asm.finish()  # what was readable is whole: its reports close, its boots end
+        raise
     yield from asm.finish()
+
+
+def iter_events(source: str | Input, assembler: Assembler | None = None) -> Iterator[Event]:
+    """Events of one input (a path, '-' or an Input) in input order, streaming (memory stays bounded).
+
+    A compressed input that ends early raises TruncatedInput after the events of its readable part.
+    """
+    item = _input(source)
+    return _events(item, assembler or Assembler(item.name))
 
 
 def iter_everything(source: str | Input) -> Iterator[Event]:
@@ -30,34 +41,39 @@ def iter_everything(source: str | Input) -> Iterator[Event]:
     item = _input(source)
     asm = Assembler(item.name)
     asm.plain_events = True
-    for scanned in scan(item, everything=True):
-        yield from asm.feed(scanned)
-    yield from asm.finish()
+    return _events(item, asm, everything=True)
+
+
+def _read(source: str | Input, keep: bool) -> Capture:
+    item = _input(source)
+    asm = Assembler(item.name)
+    events: list[Event] = []
+    problem = None
+    try:
+        for event in _events(item, asm):
+            if keep:
+                events.append(event)
+    except TruncatedInput as exc:  # keep the readable part; the capture says what was lost
+        problem = str(exc)
+    return Capture(
+        source=item.name, boots=asm.boots.boots if asm.total_lines else [], events=events,
+        total_lines=asm.total_lines, plain_lines=asm.plain_lines, torn_lines=asm.torn_lines,
+        truncated_lines=asm.truncated_lines, formats=dict(asm.formats), input_error=problem,
+    )
 
 
 def read_boots(source: str | Input) -> Capture:
     """Boots and line counts of one input without keeping its events."""
-    item = _input(source)
-    asm = Assembler(item.name)
-    for _ in iter_events(item, asm):
-        pass
-    return _capture(item, asm, [])
+    return _read(source, keep=False)
 
 
 def read_capture(source: str | Input) -> Capture:
-    """Everything ingestion learns from one input (a path, '-' or an Input)."""
-    item = _input(source)
-    asm = Assembler(item.name)
-    events = list(iter_events(item, asm))
-    return _capture(item, asm, events)
+    """Everything ingestion learns from one input (a path, '-' or an Input).
 
-
-def _capture(item: Input, asm: Assembler, events: list[Event]) -> Capture:
-    return Capture(
-        source=item.name, boots=asm.boots.boots, events=events, total_lines=asm.total_lines,
-        plain_lines=asm.plain_lines, torn_lines=asm.torn_lines, truncated_lines=asm.truncated_lines,
-        formats=dict(asm.formats),
-    )
+    An empty input has no boots.  A compressed input that ends early gives the
+    capture of its readable part with ``input_error`` saying what happened.
+    """
+    return _read(source, keep=True)
 
 
 def read_captures(sources: list[str]) -> list[Capture]:

@@ -35,6 +35,16 @@ _BINARY_MAGIC = {
 }
 
 
+_CONTROL = {c: f"\\x{c:02x}" for c in range(32)} | {ord("\n"): "\\n", ord("\t"): "\\t", ord("\r"): "\\r", 127: "\\x7f"}
+
+
+def display_name(path: str) -> str:
+    """A file name as reports show it: undecodable bytes as \\xff, control characters escaped
+    (a newline in a name would break a table), everything else as it is."""
+    text = path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return text.translate(_CONTROL)
+
+
 @dataclass(frozen=True)
 class Input:
     """One input: its display name and how to open it."""
@@ -45,7 +55,8 @@ class Input:
 
     @classmethod
     def from_arg(cls, arg: str) -> "Input":
-        return cls("<stdin>", None) if arg == "-" else cls(arg, arg)
+        """A path as given on the command line ('-' is stdin); the name shown is :func:`display_name`."""
+        return cls("<stdin>", None) if arg == "-" else cls(display_name(arg), arg)
 
     @classmethod
     def from_text(cls, text: str | bytes, name: str = "<text>") -> "Input":

@@ -160,3 +160,9 @@ class Capture:
     torn_lines: int = 0
     truncated_lines: int = 0
     formats: dict[str, int] = field(default_factory=dict)  # origin -> line count
+    input_error: str | None = None  # the input could not be read to its end (e.g. a truncated .gz)
+
+    @property
+    def empty(self) -> bool:
+        """No line at all (0 bytes, /dev/null, an empty .gz)."""
+        return self.total_lines == 0

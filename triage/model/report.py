@@ -53,6 +53,7 @@ class Report:
     rules: list[Any] = field(repr=False, default_factory=list)  # the triage.rulepack.Rule objects matched
     vmcore: VmcoreFacts | None = None  # when a vmcore was read
     vmcore_path: str | None = None
+    vmcore_error: str | None = None  # a vmcore was given but could not be read (the logs were still diagnosed)
     cross_checks: list[CrossCheck] = field(default_factory=list)
 
     def fails(self, level: str) -> bool:
@@ -62,6 +63,15 @@ class Report:
         threshold = SEVERITY_RANK.get(level, 1)
         return any(SEVERITY_RANK.get(f.severity, 9) <= threshold for f in self.findings)
 
+    def _rank(self) -> Any:
+        found = {f.rule_id for f in self.findings}
+
+        def rank(f: Finding) -> tuple[int, bool, bool]:
+            consequence = any(other in found and other != f.rule_id for other in f.consequence_of)
+            return SEVERITY_RANK.get(f.severity, 9), consequence, "snp" not in f.tags
+
+        return rank
+
     @property
     def root_cause(self) -> Finding | None:
         """The most severe finding that is not a declared consequence of another one found.
@@ -69,15 +79,30 @@ class Report:
         Ties go to findings tagged ``snp`` (the failures this tool exists for).
         Linear in the number of findings.
         """
-        if not self.findings:
+        return min(self.findings, key=self._rank()) if self.findings else None
+
+    def ranked_findings(self) -> list[Finding]:
+        """Findings in the order a reader wants them: by the root-cause ranking, then where they are."""
+        rank = self._rank()
+        return sorted(self.findings, key=lambda f: (rank(f), f.source, f.boot, f.lines[:1], f.rule_id))
+
+    @property
+    def empty(self) -> bool:
+        """Every input was empty: there was nothing to diagnose."""
+        return bool(self.captures) and all(c.empty for c in self.captures)
+
+    @property
+    def input_errors(self) -> list[str]:
+        """Inputs read only in part (one line each)."""
+        return [c.input_error for c in self.captures if c.input_error]
+
+    def _vmcore_dict(self) -> dict[str, Any] | None:
+        if self.vmcore_error is not None:
+            return {"path": self.vmcore_path, "error": self.vmcore_error, "facts": None, "cross_checks": []}
+        if self.vmcore is None:
             return None
-        found = {f.rule_id for f in self.findings}
-
-        def rank(f: Finding) -> tuple[int, bool, bool]:
-            consequence = any(other in found and other != f.rule_id for other in f.consequence_of)
-            return SEVERITY_RANK.get(f.severity, 9), consequence, "snp" not in f.tags
-
-        return min(self.findings, key=rank)
+        return {"path": self.vmcore_path, "facts": self.vmcore.to_dict(),
+                "cross_checks": [c.to_dict() for c in self.cross_checks]}
 
     def to_dict(self) -> dict[str, Any]:
         root = self.root_cause
@@ -85,14 +110,12 @@ class Report:
             "schema": SCHEMA_VERSION,
             "sources": [
                 {"source": c.source, "total_lines": c.total_lines, "plain_lines": c.plain_lines,
-                 "event_count": len(c.events), "formats": c.formats,
+                 "event_count": len(c.events), "formats": c.formats, "input_error": c.input_error,
                  "boots": [b.to_dict() for b in c.boots]}
                 for c in self.captures
             ],
             "findings": [f.to_dict() for f in self.findings],
             "root_cause": root.rule_id if root else None,
             "quality": [q.to_dict() for q in self.quality],
-            "vmcore": None if self.vmcore is None else {
-                "path": self.vmcore_path, "facts": self.vmcore.to_dict(),
-                "cross_checks": [c.to_dict() for c in self.cross_checks]},
+            "vmcore": self._vmcore_dict(),
         }

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from ..engine import explain, match
+from ..engine import Explanation, explain, match
+from ..errors import VmcoreError
 from ..ingest import Input, read_capture
 from ..model import VMCORE_LOG_SUFFIX, Capture, Report, VmcoreFacts
 from ..rulepack import Rule, load_rules
 from .crosscheck import cross_check
 from .quality import assess
 
-__all__ = ["analyze", "analyze_vmcore", "why_not"]
+__all__ = ["analyze", "analyze_vmcore", "explain_rule", "why_not"]
 
 
 def analyze(
@@ -35,10 +36,13 @@ def analyze(
         files = [files]
     captures = [read_capture(Input.from_arg(f)) for f in files]
     rule_list = list(rules) if rules is not None else load_rules(rule_dirs)
-    facts = None
+    facts, problem = None, None
     if vmcore is not None:
-        facts = _inspect(vmcore, vmlinux, live=False)
-    return _diagnose(captures, rule_list, facts, vmcore)
+        try:
+            facts = _inspect(vmcore, vmlinux, live=False)
+        except VmcoreError as exc:  # the console logs are still diagnosed; the report says what was skipped
+            problem = str(exc)
+    return _diagnose(captures, rule_list, facts, vmcore, problem)
 
 
 def analyze_vmcore(
@@ -73,22 +77,31 @@ def _inspect(path: str | None, vmlinux: str | None, live: bool, with_log: bool =
 
 
 def _diagnose(captures: list[Capture], rules: list[Rule], facts: VmcoreFacts | None,
-              vmcore_path: str | None) -> Report:
+              vmcore_path: str | None, vmcore_error: str | None = None) -> Report:
     facts_dict = facts.to_dict() if facts is not None else None
     findings = match(captures, rules, vmcore=facts_dict)
-    notes = assess(captures, findings, vmcore_given=facts is not None)
+    if vmcore_error is not None:
+        for finding in findings:
+            if finding.vmcore is not None:
+                finding.caveats.append(f"vmcore given but not read ({vmcore_error}): its checks were skipped")
+    notes = assess(captures, findings, vmcore_given=facts is not None, vmcore_error=vmcore_error)
     report = Report(captures=captures, findings=findings, quality=notes, rules=rules, vmcore=facts,
-                    vmcore_path=vmcore_path)
+                    vmcore_path=vmcore_path, vmcore_error=vmcore_error)
     if facts is not None:
         report.cross_checks = cross_check(facts, captures)
     return report
 
 
-def why_not(report: Report, rule_id: str) -> str:
-    """Which step of a rule did not match on the report's captures, in words."""
+def explain_rule(report: Report, rule_id: str) -> Explanation:
+    """How far one rule got on the report's captures (KeyError naming the known rules if there is none)."""
     rule = next((r for r in report.rules if r.id == rule_id), None)
     if rule is None:
         known = ", ".join(sorted(r.id for r in report.rules))
         raise KeyError(f"no rule {rule_id!r}; known rules: {known}")
     facts = report.vmcore.to_dict() if report.vmcore is not None else None
-    return str(explain(report.captures, rule, vmcore=facts))
+    return explain(report.captures, rule, vmcore=facts)
+
+
+def why_not(report: Report, rule_id: str) -> str:
+    """Which step of a rule did not match on the report's captures, in words."""
+    return str(explain_rule(report, rule_id))

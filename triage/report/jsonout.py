@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable
 from typing import Any, BinaryIO
 
 from ..model import Report
 
-__all__ = ["json_line", "write_jsonl", "report_json"]
+__all__ = ["json_line", "write_jsonl", "json_text", "report_json", "finite"]
 
 
 try:  # orjson encodes an event ~10x faster than json: it decides the rate of 'events' on storms
@@ -15,17 +16,28 @@ try:  # orjson encodes an event ~10x faster than json: it decides the rate of 'e
 except ImportError:  # pragma: no cover - exercised only without orjson
     _orjson = None
 
-_json_compact = json.JSONEncoder(default=str, separators=(",", ":")).encode
+_json_compact = json.JSONEncoder(default=str, separators=(",", ":"), allow_nan=False).encode
+
+
+def finite(obj: Any) -> Any:
+    """The object with NaN and infinities replaced by null: JSON (RFC 8259) has no such numbers."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {key: finite(value) for key, value in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [finite(value) for value in obj]
+    return obj
 
 
 def json_line(obj: Any) -> bytes:
     """One compact JSON object as bytes (orjson when present, identical output from json)."""
     if _orjson is not None:
         try:
-            return _orjson.dumps(obj, default=str)
-        except (TypeError, _orjson.JSONEncodeError):  # e.g. an integer wider than 64 bits
+            return _orjson.dumps(obj, default=str)  # (orjson writes null for NaN and infinities)
+        except (TypeError, _orjson.JSONEncodeError):  # an integer wider than 64 bits, a lone surrogate
             pass
-    return _json_compact(obj).encode("utf-8")
+    return _json_compact(finite(obj)).encode("utf-8")
 
 
 def write_jsonl(objects: Iterable[Any], stream: BinaryIO, batch: int = 2048) -> int:
@@ -47,6 +59,11 @@ def write_jsonl(objects: Iterable[Any], stream: BinaryIO, batch: int = 2048) -> 
     return count
 
 
+def json_text(obj: Any) -> str:
+    """An indented JSON document, valid RFC 8259 whatever the values."""
+    return json.dumps(finite(obj), indent=2, default=str, allow_nan=False)
+
+
 def report_json(report: Report) -> str:
     """The report document (schema in the README)."""
-    return json.dumps(report.to_dict(), indent=2, default=str)
+    return json_text(report.to_dict())

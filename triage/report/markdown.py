@@ -3,10 +3,15 @@ from __future__ import annotations
 
 from rich.console import Group
 
-from ..model import SEVERITY_RANK, Report
+from ..model import Report
 from .render import fix_text, plain_text, vmcore_renderables
 
 __all__ = ["report_markdown"]
+
+
+def _cell(value: object) -> str:
+    """A table cell: '|' escaped, one line."""
+    return " ".join(str(value).split()).replace("|", "\\|")
 
 
 def report_markdown(report: Report) -> str:
@@ -20,12 +25,13 @@ def report_markdown(report: Report) -> str:
     out += ["## Boots", "", "| source | # | lines | started by | role | release | ended |", "|---|---|---|---|---|---|---|"]
     for capture in report.captures:
         for b in capture.boots:
-            out.append(f"| {capture.source} | {b.index} | {b.first_line}-{b.last_line} | {b.started_by} | {b.role} | "
-                       f"{b.release or '?'} | {b.ended} |")
+            cells = (capture.source, b.index, f"{b.first_line}-{b.last_line}", b.started_by, b.role, b.release or "?",
+                     b.ended)
+            out.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     out.append("")
     if report.findings:
         out += ["## Findings", ""]
-        for f in sorted(report.findings, key=lambda f: (SEVERITY_RANK.get(f.severity, 9), f.source, f.boot)):
+        for f in report.ranked_findings():
             out += [f"### {f.severity.upper()} `{f.rule_id}`: {f.title}", "",
                     f"- **Where:** {f.source}, boot {f.boot} ({f.boot_role}{', ' + f.release if f.release else ''})",
                     "- **Evidence:**"]

@@ -21,4 +21,5 @@ def render_report(report: Report, fmt: str = "rich") -> None:
     elif fmt == "markdown":
         sys.stdout.write(report_markdown(report) + "\n")
     else:
-        console().print(report_renderable(report))
+        con = console()
+        con.print(report_renderable(report, con.width))

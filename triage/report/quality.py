@@ -16,13 +16,32 @@ __all__ = ["assess"]
 _CHAIN_TAGS = frozenset({"snp", "iommu"})
 
 
-def assess(captures: Sequence[Capture], findings: Sequence[Finding], vmcore_given: bool) -> list[QualityNote]:
+def assess(captures: Sequence[Capture], findings: Sequence[Finding], vmcore_given: bool,
+           vmcore_error: str | None = None) -> list[QualityNote]:
     """What each capture lacks, and what to collect next."""
     notes: list[QualityNote] = []
+    for capture in captures:
+        if capture.empty:
+            notes.append(QualityNote(
+                "empty-capture", "warning", capture.source, None, "Empty capture: the input has no line at all.",
+                "Check that the right file was given and that the capture tool wrote to it."))
+        if capture.input_error:
+            notes.append(QualityNote(
+                "input-truncated", "warning", capture.source, None,
+                f"Only part of the input could be read ({capture.input_error}); the diagnosis covers that part.",
+                "Copy the file again from its source, or decompress what is readable by hand and pass the text."))
+    if vmcore_error is not None:
+        notes.append(QualityNote(
+            "vmcore-unreadable", "warning", captures[0].source if captures else "", None,
+            f"The vmcore was not read ({vmcore_error}): every vmcore check was skipped; the console logs were "
+            "diagnosed without it.",
+            "Give the vmlinux with debug info of the crashed kernel's exact release (--vmlinux), or the dump of "
+            "this crash; 'snp-triage vmcore VMCORE' says what is wrong with it."))
     snp_findings = [f for f in findings if _CHAIN_TAGS.intersection(f.tags)]
     for capture in captures:
-        notes.extend(_capture_notes(capture, [f for f in snp_findings if f.source == capture.source]))
-    if snp_findings and not vmcore_given:
+        if not capture.empty:
+            notes.extend(_capture_notes(capture, [f for f in snp_findings if f.source == capture.source]))
+    if snp_findings and not vmcore_given and vmcore_error is None:
         notes.append(QualityNote(
             "no-vmcore", "info", captures[0].source if captures else "", None,
             "No vmcore was given: the IOMMU completion-wait buffer, the programmed EXCL_BASE and the PSP's SNP "

@@ -13,15 +13,43 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from ..model import SEVERITY_RANK, Capture, Finding, Report
+from ..model import Capture, Finding, Report
+
+
+#: width of output that goes to a file or a pipe, unless COLUMNS says otherwise
+PIPE_WIDTH = 120
+#: below this width tables drop their less important columns
+NARROW = 100
+
+
+def _width(stream) -> int | None:
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and 20 <= int(columns) <= 1000:
+        return int(columns)
+    return None if stream.isatty() else PIPE_WIDTH
 
 
 def console(stderr: bool = False) -> Console:
-    """A console that drops colour when not on a terminal or when NO_COLOR is set."""
+    """A console that drops colour when not on a terminal or when NO_COLOR is set.
+
+    Its width is COLUMNS when set (also when piped), the terminal's, or 120
+    for files and pipes.  Input text is never read as markup: renderables
+    here wrap it in Text.
+    """
     stream = sys.stderr if stderr else sys.stdout
     no_color = bool(os.environ.get("NO_COLOR")) or not stream.isatty()
-    return Console(file=stream, no_color=no_color, highlight=False, soft_wrap=False,
-                   width=None if stream.isatty() else 120)
+    return Console(file=stream, no_color=no_color, highlight=False, soft_wrap=False, markup=False,
+                   emoji=False, width=_width(stream))
+
+
+def plural(count: int, word: str) -> str:
+    """'1 line', '2 lines'."""
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
+def _cells(*values: object) -> list[Text]:
+    """Table cells that show text as it is (a '[/]' in a log line is not markup)."""
+    return [v if isinstance(v, Text) else Text("" if v is None else str(v)) for v in values]
 
 
 def _seconds(first: float | None, last: float | None) -> str:
@@ -32,11 +60,15 @@ def _seconds(first: float | None, last: float | None) -> str:
     return f"{first:.3f}-{last:.3f}"
 
 
-def boots_table(capture: Capture) -> Table:
-    table = Table(title=f"{capture.source}: {len(capture.boots)} boot(s), {capture.total_lines} lines",
-                  title_justify="left", show_lines=False)
-    for column in ("#", "lines", "started by", "role", "release", "ended", "time (s)", "events", "plain", "notes"):
-        table.add_column(column, overflow="fold")
+def boots_table(capture: Capture, width: int | None = None) -> Table:
+    """The boots of one capture; below NARROW columns, the counts and times are left out."""
+    narrow = width is not None and width < NARROW
+    table = Table(title=Text(f"{capture.source}: {plural(len(capture.boots), 'boot')}, "
+                             f"{plural(capture.total_lines, 'line')}"), title_justify="left", show_lines=False)
+    columns = ("#", "boot") if narrow else (
+        "#", "lines", "started by", "role", "release", "ended", "time (s)", "events", "plain", "notes")
+    for column in columns:
+        table.add_column(column, overflow="fold", no_wrap=column in ("#", "lines", "started by", "role", "ended"))
     for boot in capture.boots:
         notes = []
         if boot.hardware:
@@ -52,11 +84,16 @@ def boots_table(capture: Capture) -> Table:
         release = boot.release or "?"
         if boot.release and boot.release_from and boot.release_from != "banner":
             release += f" (from {boot.release_from})"
-        table.add_row(
-            str(boot.index), f"{boot.first_line}-{boot.last_line}", boot.started_by, boot.role, release,
-            boot.ended, _seconds(boot.first_timestamp, boot.last_timestamp), str(boot.event_count),
-            str(boot.plain_lines), "; ".join(notes),
-        )
+        if narrow:  # one cell of short lines that wrap well at any width
+            text = (f"lines {boot.first_line}-{boot.last_line}, {boot.started_by}; role {boot.role}; "
+                    f"ended by {boot.ended}\nrelease {release}")
+            table.add_row(*_cells(boot.index, text + "".join(f"\n{n}" for n in notes)))
+            continue
+        table.add_row(*_cells(
+            boot.index, f"{boot.first_line}-{boot.last_line}", boot.started_by, boot.role, release,
+            boot.ended, _seconds(boot.first_timestamp, boot.last_timestamp), boot.event_count,
+            boot.plain_lines, "; ".join(notes),
+        ))
     return table
 
 
@@ -74,6 +111,7 @@ def fix_text(finding: Finding) -> str:
 def finding_panel(finding: Finding) -> Panel:
     """One finding: what, where, why, what to do, whether the kernel has the fix."""
     body = Text()
+    body.append(finding.title + "\n", style="bold")
     where = f"{finding.source}, boot {finding.boot} ({finding.boot_role}"
     where += f", {finding.release})" if finding.release else ")"
     body.append("where     ", style="bold").append(where + "\n")
@@ -91,19 +129,20 @@ def finding_panel(finding: Finding) -> Panel:
         body.append("note      ", style="bold").append(" ".join(caveat.split()) + "\n", style="italic")
     if finding.references:
         body.append("refs      ", style="bold").append("; ".join(finding.references[:4]) + "\n", style="dim")
+    # the title line is in the body (it wraps there); the panel's own title stays short enough not to be cut
     title = Text.assemble((f" {finding.severity.upper()} ", SEVERITY_STYLE.get(finding.severity, "")), " ",
-                          (finding.rule_id, "bold"), "  ", finding.title)
+                          (finding.rule_id, "bold"))
     return Panel(body, title=title, title_align="left", expand=True)
 
 
 def quality_table(report: Report) -> Table:
-    table = Table(title="Capture quality: what is missing, what to collect next", title_justify="left")
+    table = Table(title=Text("Capture quality: what is missing, what to collect next"), title_justify="left")
     table.add_column("source/boot", overflow="fold")
     table.add_column("gap", overflow="fold")
     table.add_column("collect next", overflow="fold")
     for note in report.quality:
         where = note.source + (f" boot {note.boot}" if note.boot is not None else "")
-        table.add_row(where, note.message, note.collect)
+        table.add_row(*_cells(where, note.message, note.collect))
     return table
 
 
@@ -124,7 +163,7 @@ def _fact(fact, hexadecimal: bool = True) -> str:
 def vmcore_renderables(report: Report) -> list:
     facts = report.vmcore
     out: list = []
-    head = Table(title=f"vmcore: {report.vmcore_path}", title_justify="left", show_header=False)
+    head = Table(title=Text(f"vmcore: {report.vmcore_path}"), title_justify="left", show_header=False)
     head.add_column("fact", style="bold")
     head.add_column("value", overflow="fold")
     g, p, m = facts.globals, facts.psp, facts.machine
@@ -134,7 +173,7 @@ def vmcore_renderables(report: Report) -> list:
                         ("crash kernel loaded", g.crash_kernel_loaded), ("PSP: SNP initialised", p.snp_initialized),
                         ("PSP: SEV state", p.state_name), ("PSP: API", _api(p)), ("PSP dead", p.psp_dead),
                         ("PSP command in flight", p.cmd_in_flight)):
-        head.add_row(label, fact if isinstance(fact, str) else _fact(fact))
+        head.add_row(*_cells(label, fact if isinstance(fact, str) else _fact(fact)))
     out.append(head)
     iommus = Table(title="AMD IOMMUs (struct amd_iommu on amd_iommu_list)", title_justify="left")
     for column in ("#", "BDF", "mmio", "EFR SNP", "cmd_sem virt", "cmd_sem phys", "*cmd_sem / cmd_sem_val",
@@ -150,23 +189,24 @@ def vmcore_renderables(report: Report) -> list:
         excl = _fact(iommu.excl_base)
         if iommu.excl_programmed.available and iommu.excl_programmed.value is False:
             excl += " (not programmed: no EFR SNP)"
-        iommus.add_row(_fact(iommu.index, False), _fact(iommu.bdf), _fact(iommu.mmio_phys), _fact(iommu.efr_snp),
-                       _fact(iommu.cmd_sem_virt), _fact(iommu.cmd_sem_phys),
-                       f"{_fact(iommu.cmd_sem_value, False)} / {_fact(iommu.cmd_sem_val, False)}", excl, wait)
+        iommus.add_row(*_cells(_fact(iommu.index, False), _fact(iommu.bdf), _fact(iommu.mmio_phys),
+                               _fact(iommu.efr_snp), _fact(iommu.cmd_sem_virt), _fact(iommu.cmd_sem_phys),
+                               f"{_fact(iommu.cmd_sem_value, False)} / {_fact(iommu.cmd_sem_val, False)}", excl, wait))
     out.append(iommus)
     if report.cross_checks:
         cross = Table(title="vmcore vs console", title_justify="left")
         for column in ("check", "verdict", "detail"):
             cross.add_column(column, overflow="fold")
         for check in report.cross_checks:
-            cross.add_row(check.check, check.verdict, check.detail + (f" (line {check.line})" if check.line else ""))
+            cross.add_row(*_cells(check.check, check.verdict,
+                                  check.detail + (f" (line {check.line})" if check.line else "")))
         out.append(cross)
     if facts.skipped:
         skipped = Table(title="vmcore checks skipped", title_justify="left")
         skipped.add_column("check")
         skipped.add_column("why", overflow="fold")
         for item in facts.skipped:
-            skipped.add_row(item.check, item.reason)
+            skipped.add_row(*_cells(item.check, item.reason))
         out.append(skipped)
     return out
 
@@ -178,7 +218,8 @@ def _api(psp) -> str:
     return _fact(psp.api_major)
 
 
-def report_renderable(report: Report) -> Group:
+def report_renderable(report: Report, width: int | None = None) -> Group:
+    """The whole report: diagnosis, boots, vmcore, findings (root cause first), capture quality."""
     parts: list = []
     root = report.root_cause
     if root is None:
@@ -187,19 +228,18 @@ def report_renderable(report: Report) -> Group:
         parts.append(Text.assemble(("Diagnosis: ", "bold"), (root.title, "bold"), f"  [{root.rule_id}]"))
         parts.append(Text(" ".join(root.summary.split())))
     for capture in report.captures:
-        parts.append(boots_table(capture))
+        parts.append(boots_table(capture, width))
     if report.vmcore is not None:
         parts.extend(vmcore_renderables(report))
     if report.findings:
         parts.append(Text(f"Findings ({len(report.findings)}), most severe first", style="bold"))
-        order = sorted(report.findings, key=lambda f: (SEVERITY_RANK.get(f.severity, 9), f.source, f.boot))
-        parts.extend(finding_panel(f) for f in order)
+        parts.extend(finding_panel(f) for f in report.ranked_findings())
     if report.quality:
         parts.append(quality_table(report))
     return Group(*parts)
 
 
 def plain_text(renderable) -> str:
-    con = Console(width=140, no_color=True, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
+    con = Console(width=140, no_color=True, record=True, markup=False, file=open(os.devnull, "w"))  # noqa: SIM115
     con.print(renderable)
     return con.export_text()
