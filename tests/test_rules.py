@@ -246,9 +246,15 @@ def test_lint_reports_errors_and_typos(tmp_path):
 def test_extra_dirs_override_and_duplicates(tmp_path):
     extra = tmp_path / "extra"
     extra.mkdir()
+    # a custom pack replacing a shipped rule must say so (it used to replace it silently)
     write(extra, GOOD.replace("TEST-RULE", "SNP-KDUMP-CWB-TIMEOUT"), "SNP-KDUMP-CWB-TIMEOUT.yaml")
+    with pytest.raises(RuleError) as silent:
+        load_rules([extra])
+    assert "override: true" in str(silent.value) and silent.value.field == "id"
+    write(extra, GOOD.replace("TEST-RULE", "SNP-KDUMP-CWB-TIMEOUT") + "override: true\n", "SNP-KDUMP-CWB-TIMEOUT.yaml")
     rules = {r.id: r for r in load_rules([extra])}
     assert rules["SNP-KDUMP-CWB-TIMEOUT"].title == "a test rule"
+    assert rules["SNP-KDUMP-CWB-TIMEOUT"].overrides.endswith("rules/SNP-KDUMP-CWB-TIMEOUT.yaml")
     write(extra, GOOD.replace("TEST-RULE", "SNP-KDUMP-CWB-TIMEOUT"), "other.yaml")
     with pytest.raises(RuleError) as info:
         load_rules([extra])

@@ -98,6 +98,8 @@ def make_finding(index: EventIndex, rule: Rule, alt: int, pat: Pattern, capture_
         release = next((index.boots[(capture_i, b)].boot.release for b in boots
                         if (capture_i, b) in index.boots and index.boots[(capture_i, b)].boot.release), None)
     caveats: list[str] = list(rule.unconfirmed) + list(pat.caveats) + notes
+    if rule.overrides:
+        caveats.append(f"a custom rule ({rule.path}) replaced the rule of the same id in {rule.overrides}")
     if info and info.role == "kdump" and info.boot.role != "kdump":
         caveats.append(f"boot {main_boot} taken as a kdump kernel: {info.role_reason}")
     fix = None

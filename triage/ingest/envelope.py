@@ -141,7 +141,7 @@ def _journal_json(line: Line, body: str) -> None:
     """journalctl -o json: one JSON object a line."""
     try:
         record = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # broken, or nested deeper than a journal record ever is
         line.origin = "plain"
         return
     if not isinstance(record, dict):
@@ -153,10 +153,10 @@ def _journal_json(line: Line, body: str) -> None:
     line.body = str(message or "")
     line.kernel = record.get("_TRANSPORT") == "kernel" or record.get("SYSLOG_IDENTIFIER") == "kernel"
     priority = record.get("PRIORITY")
-    if isinstance(priority, str) and priority.isdigit():
+    if isinstance(priority, str) and priority.isdigit() and len(priority) <= 2:
         line.level = int(priority) & 7
     mono = record.get("_SOURCE_MONOTONIC_TIMESTAMP") or record.get("__MONOTONIC_TIMESTAMP")
-    if isinstance(mono, str) and mono.isdigit():
+    if isinstance(mono, str) and mono.isdigit() and len(mono) <= 20:  # microseconds since boot
         line.timestamp = int(mono) / 1e6
     boot_id = record.get("_BOOT_ID")
     if isinstance(boot_id, str):

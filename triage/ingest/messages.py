@@ -75,8 +75,16 @@ def _converter(regexp: str, name: str):
     return _keep
 
 
+#: longest digit string taken as a number (the grammars bound fields to 20 digits; this is the
+#: last guard before int(), which refuses decimal text over 4,300 digits)
+MAX_NUMBER_DIGITS = 40
+
+
 def convert(name: str, value: str) -> Any:
-    """0x-hex and decimal text to int; names ending in _x are bare hex."""
+    """0x-hex and decimal text to int; names ending in _x are bare hex; anything longer than
+    MAX_NUMBER_DIGITS digits stays text."""
+    if len(value) > MAX_NUMBER_DIGITS + 2:
+        return value
     if name.endswith("_x"):
         try:
             return int(value, 16)

@@ -153,11 +153,14 @@ class _Decompressed(io.RawIOBase):
     def read(self, size: int = -1) -> bytes:
         limit = size if size and size > 0 else BLOCK_SIZE
         while not self._done:
+            if self._dec.eof:  # what follows a stream is looked at once its text was handed out
+                self._next_stream()
+                continue
             if self._dec.needs_input and not self._pending:
                 self._pending = self._raw.read(_IN_CHUNK)
                 if not self._pending:
                     self._done = True
-                    if self._fed and not self._dec.eof:
+                    if self._fed:
                         raise self._fail(f"{self._kind} data ends early (truncated)")
                     return b""
             data, self._pending = self._pending, b""
@@ -167,8 +170,6 @@ class _Decompressed(io.RawIOBase):
             except Exception as exc:  # zlib/lzma/bz2/zstd each raise their own kind
                 self._done = True
                 raise self._fail(f"corrupt {self._kind} data ({_describe(exc)})") from None
-            if self._dec.eof:
-                self._next_stream()
             if out:
                 self.produced += len(out)
                 return out

@@ -281,7 +281,7 @@ def report_fields() -> frozenset[str]:
 
 def _type_fields(out: dict[str, Any]) -> None:
     for name in ("cpu", "pid", "lockup_cpu", "stuck_seconds", "oops_count", "bug_line"):
-        if isinstance(out.get(name), str) and out[name].isdigit():
+        if isinstance(out.get(name), str) and out[name].isdigit() and len(out[name]) <= 20:
             out[name] = int(out[name])
     if isinstance(out.get("pf_error_code"), str):
         out["pf_error_code"] = int(out["pf_error_code"], 16)

@@ -41,21 +41,30 @@ def json_line(obj: Any) -> bytes:
 
 
 def write_jsonl(objects: Iterable[Any], stream: BinaryIO, batch: int = 2048) -> int:
-    """Write JSON Lines in large blocks; returns the number of lines written."""
+    """Write JSON Lines in large blocks; returns the number of lines written.
+
+    When the objects stop with an error (an input that ends early), what came
+    before it is written first.
+    """
     count = 0
     pending: list[bytes] = []
-    for obj in objects:
-        pending.append(json_line(obj))
-        if len(pending) >= batch:
+
+    def flush() -> None:
+        nonlocal count, pending
+        if pending:
             pending.append(b"")
             stream.write(b"\n".join(pending))
             count += len(pending) - 1
             pending = []
-    if pending:
-        pending.append(b"")
-        stream.write(b"\n".join(pending))
-        count += len(pending) - 1
-    stream.flush()
+
+    try:
+        for obj in objects:
+            pending.append(json_line(obj))
+            if len(pending) >= batch:
+                flush()
+    finally:
+        flush()
+        stream.flush()
     return count
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from rich.console import Group
 
 from ..model import Report
-from .render import fix_text, plain_text, vmcore_renderables
+from .render import MAX_FINDINGS_SHOWN, fix_text, plain_text, vmcore_renderables
 
 __all__ = ["report_markdown"]
 
@@ -31,7 +31,8 @@ def report_markdown(report: Report) -> str:
     out.append("")
     if report.findings:
         out += ["## Findings", ""]
-        for f in report.ranked_findings():
+        ranked = report.ranked_findings()
+        for f in ranked[:MAX_FINDINGS_SHOWN]:
             out += [f"### {f.severity.upper()} `{f.rule_id}`: {f.title}", "",
                     f"- **Where:** {f.source}, boot {f.boot} ({f.boot_role}{', ' + f.release if f.release else ''})",
                     "- **Evidence:**"]
@@ -42,6 +43,12 @@ def report_markdown(report: Report) -> str:
             if f.vmcore is not None:
                 out.append(f"- **vmcore:** {f.vmcore}")
             out += [f"- **Note:** {' '.join(c.split())}" for c in f.caveats]
+            out.append("")
+        if len(ranked) > MAX_FINDINGS_SHOWN:
+            out += [f"{len(ranked) - MAX_FINDINGS_SHOWN} more (all of them in --format json):", "",
+                    "| severity | rule | where | title |", "|---|---|---|---|"]
+            out += ["| " + " | ".join(_cell(c) for c in (f.severity, f.rule_id, f"{f.source} boot {f.boot}", f.title))
+                    + " |" for f in ranked[MAX_FINDINGS_SHOWN:]]
             out.append("")
     if report.vmcore is not None:
         out += ["## vmcore", "", "```", plain_text(Group(*vmcore_renderables(report))), "```", ""]

@@ -135,6 +135,22 @@ def finding_panel(finding: Finding) -> Panel:
     return Panel(body, title=title, title_align="left", expand=True)
 
 
+#: findings shown in full (panels, Markdown sections); the rest are one table row each, and
+#: every finding is in --format json
+MAX_FINDINGS_SHOWN = 20
+
+
+def more_findings_table(findings: list[Finding]) -> Table:
+    """The findings past MAX_FINDINGS_SHOWN, one row each."""
+    table = Table(title=Text(f"{plural(len(findings), 'more finding')} (all of them in --format json)"),
+                  title_justify="left")
+    for column in ("severity", "rule", "where", "title"):
+        table.add_column(column, overflow="fold")
+    for f in findings:
+        table.add_row(*_cells(f.severity, f.rule_id, f"{f.source} boot {f.boot} line {f.lines[:1] or '-'}", f.title))
+    return table
+
+
 def quality_table(report: Report) -> Table:
     table = Table(title=Text("Capture quality: what is missing, what to collect next"), title_justify="left")
     table.add_column("source/boot", overflow="fold")
@@ -232,8 +248,11 @@ def report_renderable(report: Report, width: int | None = None) -> Group:
     if report.vmcore is not None:
         parts.extend(vmcore_renderables(report))
     if report.findings:
-        parts.append(Text(f"Findings ({len(report.findings)}), most severe first", style="bold"))
-        parts.extend(finding_panel(f) for f in report.ranked_findings())
+        ranked = report.ranked_findings()
+        parts.append(Text(f"Findings ({len(ranked)}), most severe first", style="bold"))
+        parts.extend(finding_panel(f) for f in ranked[:MAX_FINDINGS_SHOWN])
+        if len(ranked) > MAX_FINDINGS_SHOWN:
+            parts.append(more_findings_table(ranked[MAX_FINDINGS_SHOWN:]))
     if report.quality:
         parts.append(quality_table(report))
     return Group(*parts)

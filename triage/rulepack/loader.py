@@ -22,7 +22,7 @@ __all__ = ["build_rule"]
 
 _RULE_KEYS = ("id", "title", "severity", "summary", "remedy", "references", "fixed_by", "unconfirmed",
               "match", "vmcore", "report", "superseded_by", "match_proves_unfixed", "fix_boot", "tags",
-              "consequence_of")
+              "consequence_of", "override")
 _PATTERN_KEYS = ("scope", "boot", "sequence", "all", "absent", "supporting", "caveats", "label",
                  "first", "then")
 _SUBPATTERN_KEYS = ("boot", "sequence", "all", "absent", "supporting")
@@ -327,6 +327,8 @@ def build_rule(f: RuleFile, node: Node, fieldname: str) -> Rule:
         for tag in rule.tags:
             if not _TAG_RE.match(tag):
                 raise f.error(items["tags"][1], p("tags"), f"tag {tag!r}: tags are lower-case words like snp, kdump")
+    if "override" in items:
+        rule.override = f.boolean(items["override"][1], p("override"))
     if "consequence_of" in items:
         rule.consequence_of = f.strings(items["consequence_of"][1], p("consequence_of"))
         for other in rule.consequence_of:

@@ -219,6 +219,8 @@ class Rule:
     match_proves_unfixed: str | None = None  # why the matched text proves the fix is missing
     fix_boot: str = "last"  # whose release the fix verdict checks: the finding's boot, or the first of a next_boot pair
     tags: list[str] = field(default_factory=list)  # e.g. snp, iommu, kdump, generic
+    override: bool = False  # replaces a rule of the same id from an earlier pack (override: true)
+    overrides: str | None = None  # the file of the rule it replaced (set by load_rules)
     consequence_of: list[str] = field(default_factory=list)  # rule ids this failure follows from
     path: str | None = None
     line: int | None = None
@@ -233,5 +235,5 @@ class Rule:
             "remedy": self.remedy, "references": list(self.references),
             "fixed_by": [f.to_dict() for f in self.fixed_by], "unconfirmed": list(self.unconfirmed),
             "needs_vmcore": self.needs_vmcore, "tags": list(self.tags),
-            "consequence_of": list(self.consequence_of), "path": self.path,
+            "consequence_of": list(self.consequence_of), "path": self.path, "overrides": self.overrides,
         }

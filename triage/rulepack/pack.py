@@ -16,15 +16,33 @@ from .schema import RuleFile
 __all__ = ["load_rule_file", "load_rules", "rule_files", "shipped_rules_dir"]
 
 
+#: largest rule file read (the shipped ones are 1-6 KiB)
+MAX_RULE_FILE = 256 << 10
+
+
+def _refuse_aliases(text: str, path: Path) -> None:
+    """YAML anchors and aliases (&a / *a) are refused: one alias repeated can expand a small file
+    into gigabytes, and a rule never needs them."""
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        anchor = getattr(event, "anchor", None)
+        if isinstance(event, yaml.AliasEvent) or anchor:
+            raise RuleError(f"YAML {'alias *' if isinstance(event, yaml.AliasEvent) else 'anchor &'}{anchor}: "
+                            "anchors and aliases are not allowed in rule files (write the value out)",
+                            file=path, line=event.start_mark.line + 1)
+
+
 def load_rule_file(path: str | Path) -> list[Rule]:
     """Validate and load one rule file (a rule mapping or a list of them)."""
     path = Path(path)
     f = RuleFile(str(path))
     try:
+        if path.stat().st_size > MAX_RULE_FILE:
+            raise RuleError(f"larger than {MAX_RULE_FILE >> 10} KiB: not a rule file", file=path)
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise RuleError(f"cannot read: {exc}", file=path) from None
     try:
+        _refuse_aliases(text, path)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -60,10 +78,12 @@ def rule_files(directory: str | Path) -> list[Path]:
 
 
 def load_rules(extra_dirs: Iterable[str | Path] = (), *, shipped: bool = True) -> list[Rule]:
-    """The shipped pack plus rules from ``extra_dirs`` (later ones override same ids).
+    """The shipped pack plus rules from ``extra_dirs``.
 
-    Raises RuleError on the first invalid file, or on an id defined twice in
-    the same directory.
+    A rule whose id a previous pack already defines replaces it only with
+    ``override: true`` (its ``overrides`` then names the file it replaced);
+    without it, RuleError.  Also RuleError on the first invalid file, or on an
+    id defined twice in the same directory.
     """
     dirs: list[Path] = ([shipped_rules_dir()] if shipped else []) + [Path(d) for d in extra_dirs]
     by_id: dict[str, Rule] = {}
@@ -77,5 +97,14 @@ def load_rules(extra_dirs: Iterable[str | Path] = (), *, shipped: bool = True) -
                     raise RuleError(f"rule id {rule.id} is also defined in {seen_here[rule.id].path}",
                                     file=path, line=rule.line, field="id")
                 seen_here[rule.id] = rule
+                earlier = by_id.get(rule.id)
+                if earlier is not None:
+                    if not rule.override:
+                        raise RuleError(f"rule id {rule.id} is already defined by {earlier.path}; to replace it, "
+                                        "add 'override: true' to this rule", file=path, line=rule.line, field="id")
+                    rule.overrides = earlier.path
+                elif rule.override:
+                    raise RuleError(f"override: true, but no earlier rule pack defines {rule.id}",
+                                    file=path, line=rule.line, field="override")
                 by_id[rule.id] = rule
     return list(by_id.values())
