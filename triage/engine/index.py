@@ -88,6 +88,9 @@ class EventIndex:
                 self.boots[(ci, bi)] = self._boot_info(ci, cap, boot)
 
     def _boot_info(self, ci: int, cap: Capture, boot: Boot) -> BootInfo:
+        """The role rules see: the boot's own (triage/ingest/boots.py decides it while reading), except
+        that a kdump-only message (KDUMP_ONLY_MESSAGES, the one list both use) outweighs a command line
+        without elfcorehdr=, and captures built without ingestion get their role here."""
         scope = (ci, boot.index)
         banner = None
         banners = self._kind_events("boot_banner", scope)

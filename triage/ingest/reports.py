@@ -15,7 +15,7 @@ from lark import Lark, Token, Transformer
 from lark.exceptions import LarkError
 from lark.lexer import Lexer
 
-from ..model import Frame, Line
+from ..model import Frame, Line, normalize_function
 from . import grammar as grammar_mod
 from ..errors import GrammarError
 
@@ -63,14 +63,6 @@ _PLUMBING = re.compile(
     r"check_object_size|usercopy_abort|__warn_printk|kfree|kvfree|kmalloc\w*|__kmalloc\w*|"
     r"__alloc_pages\w*|__vmalloc\w*|lockdep_\w+|lock_release|lock_is_held\w*|rcu_lockdep_\w+)$"
 )
-_COMPILER_SUFFIX = re.compile(r"(?:\.(?:part|isra|constprop|cold|llvm|lto_priv)(?:\.\d+)?)+$")
-
-
-def normalize_function(name: str) -> str:
-    """``iommu_completion_wait.part.0.isra.0`` -> ``iommu_completion_wait``."""
-    return _COMPILER_SUFFIX.sub("", name)
-
-
 @dataclass
 class Classified:
     """One line of a report with its line class and raw fields."""
