@@ -119,6 +119,25 @@ EXAMPLES = [
     ("kernel", "sysrq: Trigger a crash", "sysrq_crash", {}),
     ("kernel", "Decompressing Linux... Parsing ELF... done.", "decompressor", {}),
     ("kernel", "Starting crashdump kernel...", "crash_kexec", {}),
+    # other platforms' messages, from the real captures in tests/corpus/real/ (108, 109, 116-122, 131, 140-145)
+    ("platform", "DMAR: DRHD: handling fault status reg 3", "dmar_fault", {}),
+    ("platform", "DMAR: [DMA Read NO_PASID] Request device [0b:00.0] fault addr 0xe4f4b000 [fault reason 0x06] PTE Read access is not set",
+     "dmar_fault_record", {"dmar_request": "DMA Read NO_PASID", "source_id": "0b:00.0"}),
+    ("platform", "DMAR-IR: [Firmware Bug]: ioapic 0 has no mapping iommu, interrupt remapping will be disabled", "dmar_ir_message", {}),
+    ("platform", "DMAR: 32bit DMA uses non-identity mapping", "dmar_message", {}),
+    ("platform", "arm-smmu arm-smmu.1.auto: Unhandled context fault: fsr=0x80000402, iova=0x1032ae000, fsynr=0x70043, cb=2",
+     "smmu_context_fault", {}),
+    ("platform", "arm-smmu d00000.iommu: FSR    = 00000402 [Format=2 TF], SID=0x0", "smmu_message", {}),
+    ("platform", "amdgpu 0000:03:00.0: amdgpu: PSP resume failed", "gpu_psp_error", {}),
+    ("platform", "[drm:psp_hw_start [amdgpu]] *ERROR* PSP create ring failed!", "gpu_psp_error", {}),
+    ("platform", "[drm:amdgpu_job_timedout [amdgpu]] *ERROR* ring gfx timeout, signaled seq=26025, emitted seq=26027", "gpu_error", {}),
+    ("platform", "ccp 0000:c3:00.2: tee enabled", "psp_client", {}),
+    ("platform", "amd-pmf AMDI0105:00: TEE enact cmd failed. err: ffff000e, ret:0", "pmf_tee_error", {}),
+    ("platform", "Failed to open TA session (-12)", "amdtee_error", {}),
+    ("platform", "(XEN) AMD-Vi: Error initialization", "xen_message", {}),
+    ("platform", "kvm: no hardware support", "kvm_no_hardware_support", {}),
+    ("platform", "Direct firmware load for amdgpu/psp_13_0_8_toc.bin failed with error -2", "firmware_load_failed",
+     {"firmware": "amdgpu/psp_13_0_8_toc.bin", "error_code": -2}),
 ]
 
 
@@ -131,7 +150,7 @@ def test_message(table, text, message, fields):
         assert found[1].get(key) == value, (key, found[1])
 
 
-@pytest.mark.parametrize("table", ["amd_vi", "sev", "kernel"])
+@pytest.mark.parametrize("table", list(messages.MESSAGE_GRAMMARS))
 def test_every_grammar_rule_has_an_example(table):
     """A message added to a grammar comes with a test line here."""
     covered = {e[2] for e in EXAMPLES if e[0] == table}
@@ -180,3 +199,16 @@ def test_api_version_snp_flag():
     events = parse_text("[ 9.0] ccp 0000:47:00.1: SEV API:1.55 build:31\n[ 9.1] ccp 0000:47:00.1: SEV-SNP API:1.55 build:31\n").events
     assert [e.get("snp") for e in events] == [False, True]
     assert events[1].subsystem == "SEV-SNP"
+
+
+@pytest.mark.parametrize("text", [
+    "ccp 0000:01:00.5: SEV API:1.55 build:5",
+    "ccp 0000:01:00.5: sev command 0x85 timed out, disabling PSP",
+    "AMD-Vi: Completion-Wait loop timed out",
+    "iommu ivhd0: AMD-Vi: Event logged [IO_PAGE_FAULT device=0000:41:00.0 domain=0x0000 address=0x0 flags=0x0]",
+])
+def test_platform_grammar_never_takes_amd_vi_or_sev_lines(text):
+    """The other platforms' grammar is tried before sev.lark: it must not swallow SEV or AMD-Vi lines."""
+    assert messages.message_table("platform").match(text) is None
+    event = parse_text(f"[    1.000000] {text}\n").events[0]
+    assert event.kind in ("sev", "amd_vi", "iommu_event")

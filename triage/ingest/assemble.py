@@ -33,7 +33,8 @@ class Assembler:
     def __init__(self, source: str) -> None:
         self.source = source
         self.boots = BootTracker(source)
-        self.tables = [message_table(name) for name in ("amd_vi", "sev", "kernel")]
+        # in this order: platform before sev, so a client TEE line of a ccp device is not taken for SEV
+        self.tables = [message_table(name) for name in MESSAGE_GRAMMARS]
         self.amd_vi_prefix = message_table("amd_vi").prefix  # "AMD-Vi: " lines no rule names
         self.classes = line_classes()
         self.report: list[Classified] = []

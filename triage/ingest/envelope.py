@@ -24,7 +24,11 @@ _FACILITY_LEVEL = re.compile(r":\s*(emerg|alert|crit|err|warn|notice|info|debug)
 _TAG = re.compile(r" ([\w.\/@-]+)(?:\[\d+\])?: $")
 
 
-_ORIGINS = ("SYSLOG_HEAD", "ISO_HEAD", "MONO_HEAD", "DMESG_FACILITY", "WALLCLOCK", "TOOL_HEAD")
+_ORIGINS = ("SYSLOG_HEAD", "ISO_HEAD", "RFC5424_HEAD", "MONO_HEAD", "DMESG_FACILITY", "WALLCLOCK", "RELATIVE",
+            "KMSG_HEAD", "TALOS_HEAD", "TOOL_HEAD")
+#: HTML entities a rendered page or a web archive leaves in pasted lines (the kernel prints none)
+_ENTITIES = {"&gt;": ">", "&lt;": "<", "&amp;": "&", "&quot;": '"', "&#39;": "'", "&#x27;": "'", "&nbsp;": " "}
+_ENTITY = re.compile("|".join(map(re.escape, _ENTITIES)))
 
 
 class _Slots:
@@ -35,6 +39,7 @@ class _Slots:
         self.envelope = envelope
         self.body = index["BODY"] - 1
         self.quote = index["QUOTE"] - 1
+        self.decor = index["DECOR"] - 1
         self.pri = index["PRI"] - 1
         self.level = index["LEVEL_NAME"] - 1
         self.stamp = index["STAMP"] - 1
@@ -57,6 +62,8 @@ def parse_line(source: str, number: int, data: bytes, envelope: re.Pattern[str] 
     """Decode one line and split its envelope (quote, origin, level, stamp, caller)."""
     truncated = len(data) > MAX_LINE
     text = data[:MAX_LINE].decode("utf-8", "replace").rstrip()
+    if "&" in text and ";" in text:
+        text = _ENTITY.sub(lambda m: _ENTITIES[m.group(0)], text)
     if envelope is None:
         envelope = grammar.envelope_regex()
     if slots is None:
@@ -66,6 +73,9 @@ def parse_line(source: str, number: int, data: bytes, envelope: re.Pattern[str] 
     line = Line(source, number, text, body, truncated=truncated)
     if g[slots.quote]:
         line.quote_depth = g[slots.quote].count(">")
+    decor = g[slots.decor]
+    if decor and ("*" in decor or "`" in decor):  # "**[ 1.2] Kernel panic ...**": the closing marks too
+        body = line.body = body.rstrip("*`").rstrip()
     origin = head = None
     for name, i in slots.origins:
         if g[i]:
@@ -98,6 +108,21 @@ def _origin(line: Line, origin: str, head: str) -> None:
         line.kernel = bool(tag) and tag.group(1) == "kernel"
         if origin == "MONO_HEAD":
             line.timestamp = float(head[1:head.index("]")].strip())
+    elif origin == "RFC5424_HEAD":
+        line.origin = "journal"
+        line.level = int(head[1:head.index(">")]) & 7
+        line.kernel = head.split(" ")[3] == "kernel"
+    elif origin == "KMSG_HEAD":  # level,seq,usec,flags; (printk's /dev/kmsg record, netconsole ext)
+        line.origin = "kmsg"
+        level, _, usec, _ = head.split(",", 3)
+        line.level = int(level) & 7
+        line.timestamp = int(usec) / 1e6
+    elif origin == "TALOS_HEAD":
+        line.origin = "journal"
+        word = head.split(":")[2].strip()
+        line.level = LEVEL_NAMES.index("warning" if word == "warn" else word)
+    elif origin == "RELATIVE":  # dmesg -H: a delta or a minute, not seconds since boot
+        line.origin = "dmesg"
     elif origin == "DMESG_FACILITY":
         line.origin = "dmesg"
         level = _FACILITY_LEVEL.search(head)
