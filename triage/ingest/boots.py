@@ -17,6 +17,10 @@ _BOOT_IMAGE = re.compile(r"BOOT_IMAGE=\S*?vmlinu[xz]-(\S+)")
 
 #: Time stamps may step back a little when CPUs interleave; more is a reboot.
 RESET_TOLERANCE = 0.1
+#: a stamp that goes back in time starts a new boot only if it lands in a kernel's first
+#: seconds (a kdump kernel starts at 0); a jump back to, say, 210 s after 225 s is a mail or
+#: a bug quoting part of the log out of order, counted in Boot.reordered_lines instead
+EARLY_BOOT_SECONDS = 60.0
 
 #: What a crashed kernel still prints after ``Kernel panic - not syncing``.
 PANIC_TRAILER = {
@@ -82,6 +86,9 @@ class BootTracker:
             return
         last = self._last_timestamp
         if last is not None and timestamp < last - RESET_TOLERANCE:
+            if timestamp >= EARLY_BOOT_SECONDS and not self._journal_boot:
+                self.current.reordered_lines += 1  # an out-of-order fragment, not a new kernel
+                return
             self.start("timestamp reset", line)
         self._last_timestamp = timestamp
         self._stamp_line, self._stamp_before = line, self.current.last_timestamp

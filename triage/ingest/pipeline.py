@@ -55,8 +55,11 @@ def _read(source: str | Input, keep: bool) -> Capture:
                 events.append(event)
     except TruncatedInput as exc:  # keep the readable part; the capture says what was lost
         problem = str(exc)
+    boots = asm.boots.boots
+    if not any(b.event_count or b.release or b.command_line for b in boots):
+        boots = []  # nothing a kernel printed: prose, code, userspace logs, an empty file
     return Capture(
-        source=item.name, boots=asm.boots.boots if asm.total_lines else [], events=events,
+        source=item.name, boots=boots, events=events,
         total_lines=asm.total_lines, plain_lines=asm.plain_lines, torn_lines=asm.torn_lines,
         truncated_lines=asm.truncated_lines, formats=dict(asm.formats), input_error=problem,
     )
@@ -70,7 +73,7 @@ def read_boots(source: str | Input) -> Capture:
 def read_capture(source: str | Input) -> Capture:
     """Everything ingestion learns from one input (a path, '-' or an Input).
 
-    An empty input has no boots.  A compressed input that ends early gives the
+    An empty input, or one with no kernel event at all, has no boots.  A compressed input that ends early gives the
     capture of its readable part with ``input_error`` saying what happened.
     """
     return _read(source, keep=True)

@@ -141,6 +141,7 @@ class Boot:
     plain_lines: int = 0  # lines kept as plain messages (not events)
     dropped_messages: int = 0  # 'printk messages dropped' / '** N printk messages dropped **'
     torn_lines: int = 0
+    reordered_lines: int = 0  # lines whose stamp goes back in time within the boot (fragments out of order)
 
     def to_dict(self) -> dict[str, Any]:
         out = {"schema": SCHEMA_VERSION}

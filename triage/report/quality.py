@@ -65,6 +65,12 @@ def _capture_notes(capture: Capture, snp_findings: list[Finding]) -> list[Qualit
              "No kernel events were found: this may not be a kernel console capture, or it holds only userspace output.",
              "The serial console / BMC SOL log, 'journalctl -k -b -1 -o short-monotonic', or 'dmesg' of the failing host.")
         return notes
+    reordered = [b for b in boots if b.reordered_lines]
+    if reordered:
+        note("fragments-out-of-order", "info", reordered[0].index,
+             f"{sum(b.reordered_lines for b in reordered)} line(s) go back in time within a boot: the capture quotes "
+             "parts of the log out of order (a mail or a bug), or pastes one part twice; they were kept in their boot.",
+             "The console log as the capture tool wrote it, in one piece, rather than an excerpt.")
     kdump = [b for b in boots if b.role == "kdump"]
     firsts = [b for b in boots if b.role == "first" or b.ended == "panic"]
     if kdump and not any(b.index < kdump[0].index for b in firsts):
