@@ -20,6 +20,10 @@ __all__ = ["load_rule_file", "load_rules", "rule_files", "shipped_rules_dir"]
 MAX_RULE_FILE = 256 << 10
 
 
+def _first_line(text: object) -> str:
+    return (str(text).strip().splitlines() or [""])[0]
+
+
 def _refuse_aliases(text: str, path: Path) -> None:
     """YAML anchors and aliases (&a / *a) are refused: one alias repeated can expand a small file
     into gigabytes, and a rule never needs them."""
@@ -47,9 +51,13 @@ def load_rule_file(path: str | Path) -> list[Rule]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
-        raise RuleError(f"broken YAML: {exc.problem or exc}", file=path, line=line) from None
+        raise RuleError(f"broken YAML: {_first_line(exc.problem or exc)}", file=path, line=line) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML refuses (NUL, other controls)
+        line = text.count("\n", 0, exc.position) + 1
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise RuleError(f"broken YAML: character U+{code:04X} is not allowed", file=path, line=line) from None
     except yaml.YAMLError as exc:
-        raise RuleError(f"broken YAML: {exc}", file=path) from None
+        raise RuleError(f"broken YAML: {_first_line(exc)}", file=path) from None
     if node is None:
         raise RuleError("empty rule file", file=path, line=1)
     try:
