@@ -25,7 +25,7 @@ _TAG = re.compile(r" ([\w.\/@-]+)(?:\[\d+\])?: $")
 
 
 _ORIGINS = ("SYSLOG_HEAD", "ISO_HEAD", "RFC5424_HEAD", "MONO_HEAD", "DMESG_FACILITY", "WALLCLOCK", "RELATIVE",
-            "KMSG_HEAD", "TALOS_HEAD", "TOOL_HEAD")
+            "KMSG_HEAD", "TALOS_HEAD", "KERNEL_TAG", "TOOL_HEAD")
 #: HTML entities a rendered page or a web archive leaves in pasted lines (the kernel prints none)
 _ENTITIES = {"&gt;": ">", "&lt;": "<", "&amp;": "&", "&quot;": '"', "&#39;": "'", "&#x27;": "'", "&nbsp;": " "}
 _ENTITY = re.compile("|".join(map(re.escape, _ENTITIES)))
@@ -121,6 +121,8 @@ def _origin(line: Line, origin: str, head: str) -> None:
         line.origin = "journal"
         word = head.split(":")[2].strip()
         line.level = LEVEL_NAMES.index("warning" if word == "warn" else word)
+    elif origin == "KERNEL_TAG":
+        line.origin = "journal"
     elif origin == "RELATIVE":  # dmesg -H: a delta or a minute, not seconds since boot
         line.origin = "dmesg"
     elif origin == "DMESG_FACILITY":
