@@ -25,7 +25,7 @@ _TAG = re.compile(r" ([\w.\/@-]+)(?:\[\d+\])?: $")
 
 
 _ORIGINS = ("SYSLOG_HEAD", "ISO_HEAD", "RFC5424_HEAD", "MONO_HEAD", "DMESG_FACILITY", "WALLCLOCK", "RELATIVE",
-            "KMSG_HEAD", "TALOS_HEAD", "KERNEL_TAG", "TOOL_HEAD")
+            "KMSG_HEAD", "TALOS_HEAD", "KERNEL_TAG", "CAPTURE_STAMP")
 #: HTML entities a rendered page or a web archive leaves in pasted lines (the kernel prints none)
 _ENTITIES = {"&gt;": ">", "&lt;": "<", "&amp;": "&", "&quot;": '"', "&#39;": "'", "&#x27;": "'", "&nbsp;": " "}
 _ENTITY = re.compile("|".join(map(re.escape, _ENTITIES)))
@@ -133,7 +133,7 @@ def _origin(line: Line, origin: str, head: str) -> None:
         line.kernel = head.startswith("kern")
     elif origin == "WALLCLOCK":
         line.origin = "dmesg"
-    elif origin == "TOOL_HEAD":
+    elif origin == "CAPTURE_STAMP":  # only a capture tool's stamp in front of the kernel's line
         line.origin = "tool"
 
 
