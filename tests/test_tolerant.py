@@ -106,3 +106,21 @@ def test_prose_and_wrapping_never_lose_a_line(lines, separator):
         assert "\n" not in str(exc)
         return
     assert capture.plain_lines + sum(len(e.text) for e in capture.events) == capture.total_lines
+
+
+def test_quoted_printable_mail_text_is_decoded_and_soft_breaks_joined():
+    """102, 200, 255...: a mail's text part in quoted-printable; =3D, =20 decoded, '=' line ends joined."""
+    text = (b"Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\n"
+            b"[  100.1] xhci_hcd 0000:01:00.0: AMD-Vi: Event logged [IO_PAGE_FAULT domain=3D0x0000 address=\n"
+            b"=3D0xff flags=3D0x0050]\n"
+            b"[  101.0] AMD-Vi: Completion-Wait loop timed out=20\n")
+    capture = parse_text(text)
+    fault, timeout = capture.events
+    assert (fault.kind, fault.line, fault.end_line, fault.fields["address"]) == ("iommu_event", 4, 5, 0xFF)
+    assert timeout.message == "completion_wait_timeout"
+    assert capture.plain_lines + sum(len(e.text) for e in capture.events) == capture.total_lines == 6
+
+
+def test_equals_signs_outside_a_quoted_printable_mail_are_left_alone():
+    capture = parse_text(b"[  100.1] AMD-Vi: Event logged [IO_PAGE_FAULT device=00:00.0 domain=0000 address=\n")
+    assert capture.events[0].text == ["[  100.1] AMD-Vi: Event logged [IO_PAGE_FAULT device=00:00.0 domain=0000 address="]

@@ -12,6 +12,7 @@ from typing import Any
 
 from .messages import MESSAGE_GRAMMARS, decode_iommu_event, derive_fields, message_table
 from .boots import BootTracker
+from .joins import _OPEN_EVENT, LineJoins
 from .scan import Scanned
 from ..model import LEVEL_NAMES, Event, Line
 from .reports import END_CLASSES, HEADER_KIND, OOPS_DETAIL, Classified, build_fields, line_classes, parse_report
@@ -23,15 +24,11 @@ MAX_REPORT_SECONDS = 10.0
 
 _DEVICE_PREFIX = re.compile(r"^(?:(?P<driver>[\w-]+) (?P<device>[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]|ivhd\d+): )")
 _SEV_LIKE = re.compile(r"^(?:(?:ccp|psp) [0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]: |SEV-SNP: |SEV: |kvm_amd: SEV)")
-#: an event record cut before its fields: "Event logged [", "Event logged [IO_PAGE_FAULT", "Event logged "
-_OPEN_EVENT = re.compile(r"Event logged(?: ?\[(?:[A-Z_]{3,40}(?: [^\]]*)?)?)?\s*$")
-#: the rest of it on the next line: "[IO_PAGE_FAULT domain=0x000c ...]", "INVALID_DEVICE_REQUEST device=... ]"
-_EVENT_TAIL = re.compile(r"^\s*\[?\s*(?:[A-Z_]{3,40}\b)?[^\[\]]*=[^\[\]]*\]\s*$")
 _JOURNAL_BOOT = re.compile(r"^-- (?:Boot [0-9a-f]+|Reboot) --")
 _SUBSYSTEM = re.compile(r"^([\w.-]{2,20}): ")
 
 
-class Assembler:
+class Assembler(LineJoins):
     """Streaming assembly of one source's scanned lines."""
 
     def __init__(self, source: str) -> None:
@@ -52,9 +49,11 @@ class Assembler:
         self.plain_events = False  # emit every other line as a 'message' event
         self._unmatched: Line | None = None  # the last line nothing recognised
         self._open_record: tuple[Event, Line] | None = None  # an IOMMU event record whose fields are on the next line
+        self.quoted_printable = False  # a mail whose text is quoted-printable (soft breaks, =3D ...)
+        self._qp_held: Line | None = None  # a quoted-printable line that ended in a soft break
 
     # -- input -------------------------------------------------------------
-    def feed(self, item: Scanned) -> list[Event]:
+    def _feed(self, item: Scanned) -> list[Event]:
         out: list[Event] = []
         if self._open_record is not None:
             if not item.skipped and item.line is not None and self._continues_open(item.line, out):
@@ -65,7 +64,7 @@ class Assembler:
         line = item.line
         if line is None:
             return out
-        self.total_lines = line.number
+        self.total_lines = line.number + line.raw.count("\n")
         self.formats[line.origin] = self.formats.get(line.origin, 0) + 1
         if line.truncated:
             self.truncated_lines += 1
@@ -122,6 +121,7 @@ class Assembler:
 
     def finish(self) -> list[Event]:
         out: list[Event] = []
+        self._release_held(out)
         self._release_open(out)
         self._close_report(out)
         self._flush(out)
@@ -140,7 +140,8 @@ class Assembler:
         return line.embedded and line.timestamp is not None and last is not None and line.timestamp < last - 0.1
 
     def _plain_line(self, line: Line, out: list[Event]) -> None:
-        self._plain(1, line.number)
+        extra = line.raw.count("\n")  # a line joined from several physical ones counts them all
+        self._plain(1 + extra, line.number + extra)
         if not self.plain_events:
             return
         event = self._event("message", line, None, None, {})
@@ -214,42 +215,9 @@ class Assembler:
         return None
 
     def _event(self, kind: str, line: Line, subsystem: str | None, message: str | None, fields: dict[str, Any]) -> Event:
-        return Event(kind, self.source, self.boots.index, line.number, line.number, [line.raw], line.timestamp,
-                     _level(line.level), line.caller, subsystem, message, fields, line.body)
-
-    # -- event records split over two lines ---------------------------------
-    def _continues_open(self, line: Line, out: list[Event]) -> bool:
-        """'AMD-Vi: Event logged [' and its fields on the next line, as kernels before 4.x printed them
-        (drivers/iommu/amd_iommu.c iommu_print_event(): two printk calls) or as a mail client wrapped it."""
-        event, first = self._open_record  # type: ignore[misc]
-        body = line.body
-        if line.number != first.number + 1 or line.quote_depth != first.quote_depth or not _EVENT_TAIL.match(body):
-            return False
-        glue = "" if first.body.rstrip().endswith("[") else " "
-        joined = first.body.rstrip() + glue + body.strip()
-        if "Event logged [" not in joined:
-            joined = joined.replace("Event logged ", "Event logged [", 1) if "Event logged [" not in joined else joined
-        merged_line = Line(source=line.source, number=first.number, raw=first.raw, body=joined,
-                           timestamp=first.timestamp, level=first.level, caller=first.caller,
-                           quote_depth=first.quote_depth, origin=first.origin)
-        merged = self._message(merged_line)
-        if merged is None or merged.kind != "iommu_event" or not merged.fields.get("event_type"):
-            return False
-        self._open_record = None
-        self.total_lines = line.number
-        self.formats[line.origin] = self.formats.get(line.origin, 0) + 1
-        self._boundaries(line, out)
-        merged.end_line = line.number
-        merged.text = [first.raw, line.raw]
-        merged.fields["joined"] = True  # recorded: two physical lines made this one record
-        self._place(merged, first, out)
-        return True
-
-    def _release_open(self, out: list[Event]) -> None:
-        if self._open_record is not None:
-            event, line = self._open_record
-            self._open_record = None
-            self._place(event, line, out)
+        text = [line.raw] if "\n" not in line.raw else line.raw.split("\n")
+        return Event(kind, self.source, self.boots.index, line.number, line.number + len(text) - 1, text,
+                     line.timestamp, _level(line.level), line.caller, subsystem, message, fields, line.body)
 
     def _on_message(self, event: Event, line: Line, out: list[Event]) -> None:
         if event.kind in ("amd_vi", "iommu_event") and _OPEN_EVENT.search(line.body):

@@ -31,6 +31,7 @@ class Line:
     embedded: bool = False  # the kernel text follows other output on the same line
     truncated: bool = False  # cut at the reader's maximum line length
     boot_id: str | None = None  # journal JSON records carry the boot they belong to
+    joined: bool = False  # several physical lines made this one (raw holds them, "\n"-separated)
 
 
 @dataclass(slots=True)
