@@ -80,7 +80,7 @@ def test_json_report_schema():
     result = run(str(FOUNDING), "--format", "json")
     assert result.returncode == 1
     data = json.loads(result.stdout)
-    assert data["schema"] == 1 and data["root_cause"] == "SNP-KDUMP-CWB-TIMEOUT"
+    assert data["schema"] == 2 and data["root_cause"] == "SNP-KDUMP-CWB-TIMEOUT"
     assert [b["role"] for b in data["sources"][0]["boots"]] == ["unknown", "kdump", "kdump"]
     cwb = next(f for f in data["findings"] if f["rule_id"] == "SNP-KDUMP-CWB-TIMEOUT")
     assert cwb["fix"]["status"] == "not fixed" and cwb["boot"] == 1
@@ -183,3 +183,32 @@ def test_vmcore_report_on_the_qemu_fixture():
     assert data["vmcore"]["facts"]["globals"]["amd_iommu_snp_en"]["value"] is False
     assert [f["rule_id"] for f in data["findings"]] == ["GENERIC-PANIC"]
     assert "sysrq triggered crash" in data["findings"][0]["title"]
+
+
+def test_confidence_is_declared_and_shown():
+    """Schema 2: every finding says how sure it is and, short of confirmed, what would confirm it."""
+    report = analyze([str(FOUNDING)])
+    by_rule = {f.rule_id: f for f in report.findings}
+    assert by_rule["SNP-KDUMP-CWB-TIMEOUT"].confidence == "confirmed"
+    assert by_rule["SNP-KDUMP-CWB-TIMEOUT"].to_confirm == ""
+    ir = by_rule["SNP-KDUMP-IR-TIMER-PANIC"]  # the mail quotes the panic apart from the timeouts
+    assert ir.confidence == "likely" and "in one piece" in ir.to_confirm
+    data = report.to_dict()
+    assert {f["confidence"] for f in data["findings"]} <= {"confirmed", "likely", "possible"}
+    text = run(str(FOUNDING), "--fail-on", "never").stdout
+    assert "(likely)" in text and "to confirm" in text
+
+
+def test_the_canonical_fragment_without_its_head_is_named(tmp_path):
+    """A real excerpt (AMDESE/linux PR 5): copied DEV table, twelve timeouts, the IR timer panic, no first lines."""
+    fixture = ROOT / "rules" / "fixtures" / "SNP-KDUMP-IR-TIMER-PANIC" / "positive-headless-amdese-pr5.log"
+    report = analyze([str(fixture)])
+    by_rule = {f.rule_id: f for f in report.findings}
+    assert by_rule["SNP-KDUMP-IR-TIMER-PANIC"].confidence == "likely"
+    assert "GENERIC-PANIC" not in by_rule and "IR-TIMER-PANIC" not in by_rule
+    alone = tmp_path / "panic.log"
+    alone.write_bytes(fixture.read_bytes().splitlines(keepends=True)[-1])  # the panic line alone
+    only = analyze([str(alone)])
+    assert [(f.rule_id, f.confidence) for f in only.findings] == [("IR-TIMER-PANIC", "possible")]
+    # a possible finding counts one level lower for --fail-on: critical -> error
+    assert only.fails("error") and not only.fails("critical")

@@ -132,5 +132,7 @@ def make_finding(index: EventIndex, rule: Rule, alt: int, pat: Pattern, capture_
         release=release, evidence=evidence, summary=_fill(rule.summary, hits), remedy=_fill(rule.remedy, hits),
         references=list(rule.references), fix=fix, caveats=list(dict.fromkeys(caveats)), vmcore=vm,
         alternative=alt, alternative_label=pat.label, needs_vmcore=rule.needs_vmcore,
-        tags=list(rule.tags), consequence_of=list(rule.consequence_of),
+        tags=list(rule.tags), consequence_of=list(rule.consequence_of), confidence=pat.confidence,
+        confidence_reason=pat.label or ("the rule's chain" if len(rule.match) == 1 else f"alternative {alt + 1}"),
+        to_confirm=_fill(pat.confirm_with, hits) if pat.confidence != "confirmed" else "",
     )

@@ -12,14 +12,15 @@ from .report import CrossCheck, QualityNote, Report
 from .vmcore import (CompletionWait, CwbCrossCheck, DeviceTable, Fact, GlobalFacts, IommuFacts, MachineFacts,
                      PspFacts, SkippedCheck, VmcoreFacts)
 from .vocabulary import (BOOT_ENDINGS, BOOT_ROLES, COMPILER_SUFFIX, EVENT_ATTRS, FAIL_LEVELS,
-                         KDUMP_ONLY_MESSAGES, KNOWN_MESSAGE_KINDS, LEVEL_NAMES, MESSAGE_KINDS, REPORT_KINDS, SCHEMA_VERSION,
+                         CONFIDENCE_RANK, CONFIDENCES, KDUMP_ONLY_MESSAGES, KNOWN_MESSAGE_KINDS, LEVEL_NAMES, MESSAGE_KINDS, REPORT_KINDS, SCHEMA_VERSION,
                          SCOPES, SEVERITIES, SEVERITY_RANK, VMCORE_LOG_SUFFIX, VMCORE_NOT_CHECKED,
-                         BootEnding, BootRole, FixStatus, MessageKind, ReportKind, Scope, Severity,
+                         BootEnding, BootRole, Confidence, FixStatus, MessageKind, ReportKind, Scope, Severity,
                          VmcoreStatus, Vocabulary, normalize_function)
 
 __all__ = [
     "Boot", "Capture", "Event", "Frame", "Line", "Evidence", "EvidenceGroup", "EvidenceRole", "Finding", "FixRef",
-    "Verdict", "VmcoreResult", "CrossCheck", "QualityNote", "Report", "KDUMP_ONLY_MESSAGES",
+    "Verdict", "VmcoreResult", "CrossCheck", "QualityNote", "Report", "KDUMP_ONLY_MESSAGES", "CONFIDENCES",
+    "CONFIDENCE_RANK", "Confidence",
     "CompletionWait", "CwbCrossCheck", "DeviceTable", "Fact", "GlobalFacts", "IommuFacts", "MachineFacts", "PspFacts",
     "SkippedCheck", "VmcoreFacts",
     "BOOT_ENDINGS", "BOOT_ROLES", "COMPILER_SUFFIX", "EVENT_ATTRS", "FAIL_LEVELS", "KNOWN_MESSAGE_KINDS",

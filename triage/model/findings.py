@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Mapping
 
 from .capture import Event
-from .vocabulary import BootRole, FixStatus, Severity, VmcoreStatus
+from .vocabulary import BootRole, Confidence, FixStatus, Severity, VmcoreStatus
 
 #: required steps prove the finding; supporting ones add context
 EvidenceRole = Literal["required", "supporting"]
@@ -154,6 +154,9 @@ class Finding:
     alternative: int = 0
     alternative_label: str | None = None
     needs_vmcore: bool = False
+    confidence: Confidence = "confirmed"
+    confidence_reason: str = ""  # why this confidence: the alternative that matched
+    to_confirm: str = ""  # what would make it confirmed (a line, a log, a vmcore), when it is not
     tags: list[str] = field(default_factory=list)  # the rule's tags (snp, iommu, kdump, generic)
     consequence_of: list[str] = field(default_factory=list)  # rule ids this finding follows from
 
@@ -177,5 +180,7 @@ class Finding:
             "references": self.references, "fix": self.fix.to_dict() if self.fix else None,
             "caveats": self.caveats, "vmcore": self.vmcore.to_dict() if self.vmcore else None,
             "alternative": self.alternative, "alternative_label": self.alternative_label,
-            "needs_vmcore": self.needs_vmcore, "tags": self.tags, "consequence_of": self.consequence_of,
+            "needs_vmcore": self.needs_vmcore, "confidence": self.confidence,
+            "confidence_reason": self.confidence_reason, "to_confirm": self.to_confirm,
+            "tags": self.tags, "consequence_of": self.consequence_of,
         }

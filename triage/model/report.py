@@ -7,7 +7,7 @@ from typing import Any, Literal
 from .capture import Capture
 from .findings import Finding
 from .vmcore import VmcoreFacts
-from .vocabulary import SCHEMA_VERSION, SEVERITY_RANK
+from .vocabulary import CONFIDENCE_RANK, SCHEMA_VERSION, SEVERITIES, SEVERITY_RANK
 
 #: How the vmcore compares with what a console printed.
 CrossVerdict = Literal["match", "mismatch", "match-without-sme", "unknown", "info"]
@@ -56,19 +56,28 @@ class Report:
     vmcore_error: str | None = None  # a vmcore was given but could not be read (the logs were still diagnosed)
     cross_checks: list[CrossCheck] = field(default_factory=list)
 
+    @staticmethod
+    def effective_severity(finding: Finding) -> str:
+        """The severity --fail-on counts: a ``possible`` finding one level lower than its rule's."""
+        rank = SEVERITY_RANK.get(finding.severity, len(SEVERITIES) - 1)
+        if finding.confidence == "possible":
+            rank = min(rank + 1, len(SEVERITIES) - 1)
+        return SEVERITIES[rank]
+
     def fails(self, level: str) -> bool:
-        """Whether any finding is at or above ``level`` (``never``: never)."""
+        """Whether any finding is at or above ``level`` (``never``: never); see effective_severity."""
         if level == "never":
             return False
         threshold = SEVERITY_RANK.get(level, 1)
-        return any(SEVERITY_RANK.get(f.severity, 9) <= threshold for f in self.findings)
+        return any(SEVERITY_RANK[self.effective_severity(f)] <= threshold for f in self.findings)
 
     def _rank(self) -> Any:
         found = {f.rule_id for f in self.findings}
 
-        def rank(f: Finding) -> tuple[int, bool, bool]:
+        def rank(f: Finding) -> tuple[bool, int, bool, int, bool]:
             consequence = any(other in found and other != f.rule_id for other in f.consequence_of)
-            return SEVERITY_RANK.get(f.severity, 9), consequence, "snp" not in f.tags
+            return (f.confidence == "possible", SEVERITY_RANK.get(f.severity, 9), consequence,
+                    CONFIDENCE_RANK.get(f.confidence, 9), "snp" not in f.tags)
 
         return rank
 
@@ -76,8 +85,9 @@ class Report:
     def root_cause(self) -> Finding | None:
         """The most severe finding that is not a declared consequence of another one found.
 
-        Ties go to findings tagged ``snp`` (the failures this tool exists for).
-        Linear in the number of findings.
+        ``possible`` findings come after every ``confirmed`` and ``likely`` one; among equals,
+        confirmed before likely, then findings tagged ``snp`` (the failures this tool exists
+        for).  Linear in the number of findings.
         """
         return min(self.findings, key=self._rank()) if self.findings else None
 

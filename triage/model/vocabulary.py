@@ -9,8 +9,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
-#: Version of the JSON shapes printed by ``events``, ``boots`` and the report.
-SCHEMA_VERSION = 1
+#: Version of the JSON shapes printed by ``events``, ``boots`` and the report (README: JSON).
+#: 2: findings carry confidence; sources input_error; boots reordered_lines; vmcore error.
+SCHEMA_VERSION = 2
 
 #: Kernel report kinds (multi-line structures assembled from many lines).
 ReportKind = Literal["kernel_panic", "oops", "bug", "warning", "lockup", "call_trace"]
@@ -45,6 +46,13 @@ BOOT_ENDINGS: tuple[str, ...] = get_args(BootEnding)
 #: Where a rule alternative looks: one boot, a whole source, a boot and the next.
 Scope = Literal["boot", "source", "next_boot"]
 SCOPES: tuple[str, ...] = get_args(Scope)
+
+#: How sure a finding is (declared per rule alternative, never computed from rule ids):
+#: confirmed: the chain and its context are in the capture; likely: its distinctive part is,
+#: its context (the boot role, the first step) is missing or inferred; possible: one symptom.
+Confidence = Literal["confirmed", "likely", "possible"]
+CONFIDENCES: tuple[str, ...] = get_args(Confidence)
+CONFIDENCE_RANK = {name: rank for rank, name in enumerate(CONFIDENCES)}
 
 #: What the vmcore said about a finding.
 VmcoreStatus = Literal["confirmed", "contradicted", "incomplete", "not checked (no vmcore)"]

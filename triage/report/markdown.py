@@ -19,7 +19,8 @@ def report_markdown(report: Report) -> str:
     out: list[str] = ["# snp-triage report", ""]
     root = report.root_cause
     if root is not None:
-        out += [f"**Diagnosis:** {root.title} (`{root.rule_id}`)", "", " ".join(root.summary.split()), ""]
+        out += [f"**Diagnosis:** {root.title} (`{root.rule_id}`, {root.confidence})", "",
+                " ".join(root.summary.split()), ""]
     else:
         out += ["**No finding:** nothing in the rule packs matched.", ""]
     out += ["## Boots", "", "| source | # | lines | started by | role | release | ended |", "|---|---|---|---|---|---|---|"]
@@ -35,6 +36,8 @@ def report_markdown(report: Report) -> str:
         for f in ranked[:MAX_FINDINGS_SHOWN]:
             out += [f"### {f.severity.upper()} `{f.rule_id}`: {f.title}", "",
                     f"- **Where:** {f.source}, boot {f.boot} ({f.boot_role}{', ' + f.release if f.release else ''})",
+                    f"- **Confidence:** {f.confidence} ({f.confidence_reason})"
+                    + (f"; to confirm: {' '.join(f.to_confirm.split())}" if f.to_confirm else ""),
                     "- **Evidence:**"]
             out += [f"  - {'' if e.role == 'required' else '(supporting) '}{e.summary}" for e in f.evidence]
             out += [f"- **Cause:** {' '.join(f.summary.split())}", f"- **Remedy:** {' '.join(f.remedy.split())}"]

@@ -115,6 +115,9 @@ def finding_panel(finding: Finding) -> Panel:
     where = f"{finding.source}, boot {finding.boot} ({finding.boot_role}"
     where += f", {finding.release})" if finding.release else ")"
     body.append("where     ", style="bold").append(where + "\n")
+    body.append("confidence", style="bold").append(f" {finding.confidence} ({finding.confidence_reason})\n")
+    if finding.to_confirm:
+        body.append("to confirm", style="bold").append(" " + " ".join(finding.to_confirm.split()) + "\n")
     body.append("evidence\n", style="bold")
     for evidence in finding.evidence:
         marker = "  * " if evidence.role == "required" else "  - "
@@ -131,7 +134,7 @@ def finding_panel(finding: Finding) -> Panel:
         body.append("refs      ", style="bold").append("; ".join(finding.references[:4]) + "\n", style="dim")
     # the title line is in the body (it wraps there); the panel's own title stays short enough not to be cut
     title = Text.assemble((f" {finding.severity.upper()} ", SEVERITY_STYLE.get(finding.severity, "")), " ",
-                          (finding.rule_id, "bold"))
+                          (finding.rule_id, "bold"), f" ({finding.confidence})")
     return Panel(body, title=title, title_align="left", expand=True)
 
 
@@ -144,10 +147,11 @@ def more_findings_table(findings: list[Finding]) -> Table:
     """The findings past MAX_FINDINGS_SHOWN, one row each."""
     table = Table(title=Text(f"{plural(len(findings), 'more finding')} (all of them in --format json)"),
                   title_justify="left")
-    for column in ("severity", "rule", "where", "title"):
+    for column in ("severity", "confidence", "rule", "where", "title"):
         table.add_column(column, overflow="fold")
     for f in findings:
-        table.add_row(*_cells(f.severity, f.rule_id, f"{f.source} boot {f.boot} line {f.lines[:1] or '-'}", f.title))
+        table.add_row(*_cells(f.severity, f.confidence, f.rule_id, f"{f.source} boot {f.boot} line {f.lines[:1] or '-'}",
+                              f.title))
     return table
 
 
@@ -241,7 +245,8 @@ def report_renderable(report: Report, width: int | None = None) -> Group:
     if root is None:
         parts.append(Text("No finding: nothing in the rule packs matched.", style="bold green"))
     else:
-        parts.append(Text.assemble(("Diagnosis: ", "bold"), (root.title, "bold"), f"  [{root.rule_id}]"))
+        parts.append(Text.assemble(("Diagnosis: ", "bold"), (root.title, "bold"),
+                                   f"  [{root.rule_id}, {root.confidence}]"))
         parts.append(Text(" ".join(root.summary.split())))
     for capture in report.captures:
         parts.append(boots_table(capture, width))

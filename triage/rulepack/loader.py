@@ -11,7 +11,7 @@ from typing import Any
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from ..model import BOOT_ENDINGS, BOOT_ROLES, LEVEL_NAMES, SCOPES, SEVERITIES, FixRef
+from ..model import BOOT_ENDINGS, BOOT_ROLES, CONFIDENCES, LEVEL_NAMES, SCOPES, SEVERITIES, FixRef
 from .model import BootFilter, Condition, FactCheck, Pattern, Rule, Step, VmcoreSpec
 from .releases import parse_release
 from .schema import RuleFile
@@ -24,7 +24,7 @@ _RULE_KEYS = ("id", "title", "severity", "summary", "remedy", "references", "fix
               "match", "vmcore", "report", "superseded_by", "match_proves_unfixed", "fix_boot", "tags",
               "consequence_of", "override")
 _PATTERN_KEYS = ("scope", "boot", "sequence", "all", "absent", "supporting", "caveats", "label",
-                 "first", "then")
+                 "first", "then", "confidence", "confirm_with")
 _SUBPATTERN_KEYS = ("boot", "sequence", "all", "absent", "supporting")
 _COND_KEYS = ("kind", "message", "subsystem", "level", "fields", "regex", "frame")
 _STEP_KEYS = _COND_KEYS + ("label", "at_least", "within", "any_of")
@@ -185,6 +185,17 @@ def _subpattern(f: RuleFile, node: Node, fieldname: str, keys: tuple[str, ...]) 
         pat.label = f.string(items["label"][1], f"{fieldname}.label")
     if "caveats" in items:
         pat.caveats = f.strings(items["caveats"][1], f"{fieldname}.caveats")
+    if "confidence" in items:
+        confidence = f.string(items["confidence"][1], f"{fieldname}.confidence")
+        if confidence not in CONFIDENCES:
+            raise f.error(items["confidence"][1], f"{fieldname}.confidence",
+                          f"unknown confidence {confidence!r}; allowed: {', '.join(CONFIDENCES)}")
+        pat.confidence = confidence  # type: ignore[assignment]
+    if "confirm_with" in items:
+        pat.confirm_with = f.string(items["confirm_with"][1], f"{fieldname}.confirm_with")
+    if pat.confidence != "confirmed" and not pat.confirm_with and "sequence" in keys:
+        raise f.error(node, f"{fieldname}.confirm_with",
+                      f"a {pat.confidence} alternative says what would make it confirmed (confirm_with:)")
     if "boot" in items:
         pat.boot = _boot_filter(f, items["boot"][1], f"{fieldname}.boot")
     pat.sequence = _steps(f, items, "sequence", fieldname)

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..model import EVENT_ATTRS, Event, FixRef, Scope, Severity, normalize_function
+from ..model import EVENT_ATTRS, Confidence, Event, FixRef, Scope, Severity, normalize_function
 from .regex import regex_search
 from .values import FieldTest
 
@@ -173,6 +173,8 @@ class Pattern:
     label: str | None = None
     first: "Pattern | None" = None  # next_boot: the boot that panicked
     then: "Pattern | None" = None  # next_boot: the boot after it
+    confidence: Confidence = "confirmed"  # how sure a finding of this alternative is
+    confirm_with: str = ""  # what would make it confirmed (for likely and possible alternatives)
     line: int | None = None
 
     def required_steps(self) -> list[Step]:
