@@ -8,6 +8,8 @@ from triage.ingest import grammar
 from triage.ingest.envelope import parse_line
 from triage.paths import data_dir
 
+from .conftest import FOUNDING, QEMU_LOG
+
 
 def line(text: str):
     return parse_line("t", 1, text.encode())
@@ -141,3 +143,20 @@ def test_stamp_padding_is_spaces_only():
     # found by hypothesis: \x1c counts as whitespace to Python but is no printk padding
     parsed = line("[\x1c 1.711588] AMD-Vi: in early_enable_iommus")
     assert parsed.timestamp is None and parsed.origin == "plain"
+
+
+def test_bare_console_fast_path_agrees_with_the_envelope():
+    """parse_line skips the full envelope for '[ stamp] text'; on real lines both must give the same Line."""
+    from triage.ingest import envelope as env
+
+    real = [line for path in (FOUNDING, QEMU_LOG) for line in path.read_bytes().splitlines()]
+    for raw in real:
+        fast = parse_line("t", 1, raw)
+        slow_envelope = grammar.envelope_regex()
+        saved = env._PLAIN_CONSOLE
+        env._PLAIN_CONSOLE = __import__("re").compile(r"(?!)")  # never matches: the full envelope
+        try:
+            slow = parse_line("t", 1, raw, slow_envelope)
+        finally:
+            env._PLAIN_CONSOLE = saved
+        assert fast == slow, raw

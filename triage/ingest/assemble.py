@@ -220,7 +220,7 @@ class Assembler(LineJoins):
                      line.timestamp, _level(line.level), line.caller, subsystem, message, fields, line.body)
 
     def _on_message(self, event: Event, line: Line, out: list[Event]) -> None:
-        if event.kind in ("amd_vi", "iommu_event") and _OPEN_EVENT.search(line.body):
+        if event.kind in ("amd_vi", "iommu_event") and line.body[-1:] != "]" and _OPEN_EVENT.search(line.body):
             self._open_record = (event, line)  # its fields may follow on the next line
             return
         self._place(event, line, out)

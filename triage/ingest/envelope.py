@@ -16,6 +16,10 @@ from ..model import LEVEL_NAMES, Line
 MAX_LINE = 64 << 10
 
 _STAMP_INSIDE = re.compile(r"\[ *\d+\.\d{6}\]")
+#: a bare console line's stamp (the envelope's STAMP terminal, without the other slots)
+_PLAIN_CONSOLE = re.compile(r"\[ *(\d{1,20}\.\d{1,20})\] ?")
+#: ... unless a host and tag follow: journalctl -o short-monotonic (the envelope's MONO_HEAD)
+_MONO_TAIL = re.compile(r"(?:[^\s:]+ )?(?:kernel|[\w.\/@-]+\[\d{1,20}\]): ")
 _LEVEL_WORDS = {
     "EMERGENCY": 0, "EMERG": 0, "ALERT": 1, "CRITICAL": 2, "CRIT": 2, "ERROR": 3, "ERR": 3,
     "WARNING": 4, "WARN": 4, "NOTICE": 5, "INFO": 6, "DEBUG": 7,
@@ -68,6 +72,15 @@ def parse_line(source: str, number: int, data: bytes, envelope: re.Pattern[str] 
         envelope = grammar.envelope_regex()
     if slots is None:
         slots = slots_for(envelope)
+    plain = _PLAIN_CONSOLE.match(text)
+    if (plain is not None and text[plain.end():plain.end() + 1] not in ("[", " ", "")
+            and not _MONO_TAIL.match(text, plain.end())):
+        # the common case, a bare console line "[  12.345678] text": what the envelope would
+        # give, without its dozen optional slots (tests check both agree on real lines)
+        line = Line(source, number, text, text[plain.end():], float(plain.group(1)), truncated=truncated)
+        if "]" in line.body and _STAMP_INSIDE.search(line.body):
+            _untangle(line, envelope, torn_only=True)
+        return line
     g = envelope.match(text).groups()  # every slot is optional: the envelope always matches
     body = g[slots.body] or ""
     line = Line(source, number, text, body, truncated=truncated)
