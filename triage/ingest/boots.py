@@ -21,6 +21,9 @@ RESET_TOLERANCE = 0.1
 #: seconds (a kdump kernel starts at 0); a jump back to, say, 210 s after 225 s is a mail or
 #: a bug quoting part of the log out of order, counted in Boot.reordered_lines instead
 EARLY_BOOT_SECONDS = 60.0
+#: a capture's opening lines that are this few (and neither panicked nor rebooted) are an excerpt
+#: quoted ahead of the full log (a mail, a bug): the log that follows is the same boot
+EXCERPT_LINES = 10
 
 #: What a crashed kernel still prints after ``Kernel panic - not syncing``.
 PANIC_TRAILER = {
@@ -47,11 +50,22 @@ class BootTracker:
 
     # -- starting boots --------------------------------------------------
 
+    def _opening_excerpt(self) -> bool:
+        """The current boot is only a few quoted lines at the top of the input (see EXCERPT_LINES)."""
+        boot = self.current
+        return (boot.index == 0 and boot.started_by == "start of input" and not self._banner_seen
+                and not self._panicked and boot.ended == "cut off" and 0 < self._kernel_lines <= EXCERPT_LINES)
+
     def start(self, reason: str, line: int) -> None:
-        """Begin a new boot at ``line`` unless the current one is still empty."""
+        """Begin a new boot at ``line`` unless the current one is still empty (or an opening excerpt)."""
         if self._kernel_lines == 0 and not self._banner_seen:
             if self.current.started_by == "start of input":
                 self.current.started_by = reason
+            return
+        if reason in ("timestamp reset", "banner") and self._opening_excerpt():
+            self.current.reordered_lines += self._kernel_lines  # the excerpt came before its log
+            self.current.started_by = reason
+            self._kernel_lines = EXCERPT_LINES + 1  # one excerpt only
             return
         if reason == "decompressor" and self.current.started_by == "decompressor" and not self._banner_seen:
             return  # more output of the same decompressor
