@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from .assemble import Assembler
-from .scan import scan
+from .scan import KernelText, scan
 from ..model import Capture, Event
 from ..errors import TruncatedInput
 from .reader import Input
@@ -17,9 +17,10 @@ def _input(source: str | Input) -> Input:
     return source if isinstance(source, Input) else Input.from_arg(str(source))
 
 
-def _events(item: Input, asm: Assembler, everything: bool = False) -> Iterator[Event]:
+def _events(item: Input, asm: Assembler, everything: bool = False,
+            kernel_text: KernelText | None = None) -> Iterator[Event]:
     try:
-        for scanned in scan(item, everything=everything):
+        for scanned in scan(item, everything=everything, kernel_text=kernel_text):
             yield from asm.feed(scanned)
     except TruncatedInput:
         yield from asm.finish()  # what was readable is whole: its reports close, its boots end
@@ -49,14 +50,15 @@ def _read(source: str | Input, keep: bool) -> Capture:
     asm = Assembler(item.name)
     events: list[Event] = []
     problem = None
+    kernel_text = KernelText()
     try:
-        for event in _events(item, asm):
+        for event in _events(item, asm, kernel_text=kernel_text):
             if keep:
                 events.append(event)
     except TruncatedInput as exc:  # keep the readable part; the capture says what was lost
         problem = str(exc)
     boots = asm.boots.boots
-    if not any(b.event_count or b.release or b.command_line for b in boots):
+    if not kernel_text.seen and not any(b.event_count or b.release or b.command_line for b in boots):
         boots = []  # nothing a kernel printed: prose, code, userspace logs, an empty file
     return Capture(
         source=item.name, boots=boots, events=events,

@@ -80,8 +80,22 @@ def _clean(block: bytes) -> bytes:
     return block
 
 
-def scan(item: Input, everything: bool = False) -> Iterator[Scanned]:
-    """Triggered lines of one input (every line with ``everything``)."""
+#: a line a kernel wrote, whatever it says: a printk stamp (also dmesg -T/-H) or a syslog "kernel:" tag
+_KERNEL_TEXT = re.compile(rb"(?m)^[ \t>|]*(?:<\d{1,3}>)?\[ *(?:\d{1,10}[.,]\d{1,9}|\+\d|[^\W\d_]{2,5}\.? )|kernel: ")
+
+
+class KernelText:
+    """Whether an input holds any line a kernel wrote (set by :func:`scan` at its first such line)."""
+
+    seen = False
+
+
+def scan(item: Input, everything: bool = False, kernel_text: KernelText | None = None) -> Iterator[Scanned]:
+    """Triggered lines of one input (every line with ``everything``).
+
+    ``kernel_text``, when given, learns whether any line looked like a kernel's (one search a
+    block until the first is found), so a capture of prose alone can say it holds no boot.
+    """
     find_trigger = _finder(trigger_pattern())
     envelope = grammar.envelope_regex()
     slots = slots_for(envelope)
@@ -90,6 +104,8 @@ def scan(item: Input, everything: bool = False) -> Iterator[Scanned]:
     mid_line = False  # the previous block ended inside a (giant) line
     for raw_block in read_blocks(item):
         block = _clean(raw_block)
+        if kernel_text is not None and not kernel_text.seen and _KERNEL_TEXT.search(block):
+            kernel_text.seen = True
         pos = 0
         if mid_line:
             # the rest of a truncated giant line: already numbered and kept
