@@ -124,3 +124,16 @@ def test_quoted_printable_mail_text_is_decoded_and_soft_breaks_joined():
 def test_equals_signs_outside_a_quoted_printable_mail_are_left_alone():
     capture = parse_text(b"[  100.1] AMD-Vi: Event logged [IO_PAGE_FAULT device=00:00.0 domain=0000 address=\n")
     assert capture.events[0].text == ["[  100.1] AMD-Vi: Event logged [IO_PAGE_FAULT device=00:00.0 domain=0000 address="]
+
+
+def test_syslog_wall_clock_becomes_seconds_within_the_boot():
+    """101: two page faults eleven hours apart in syslog are not a storm (GENERIC-IOMMU-FAULTS used a
+    window it could not measure)."""
+    capture = parse_text(
+        b"Nov 29 10:50:00 node1 kernel: AMD-Vi: Event logged [IO_PAGE_FAULT device=42:00.0 domain=0x005e "
+        b"address=0xfffffffdf8030000 flags=0x0008]\n"
+        b"Nov 29 22:02:03 node1 kernel: AMD-Vi: Event logged [IO_PAGE_FAULT device=c8:02.1 domain=0x005f "
+        b"address=0xfffffffdf8060000 flags=0x0008]\n"
+        b"2024-05-01T10:00:00.250+02:00 node1 kernel: AMD-Vi: Completion-Wait loop timed out\n")
+    assert [e.timestamp for e in capture.events][:2] == [0.0, 11 * 3600 + 12 * 60 + 3]
+    assert capture.events[2].timestamp is not None

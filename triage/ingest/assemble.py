@@ -48,6 +48,8 @@ class Assembler(LineJoins):
         self.formats: dict[str, int] = {}
         self.plain_events = False  # emit every other line as a 'message' event
         self._unmatched: Line | None = None  # the last line nothing recognised
+        self._wall_base: float | None = None  # the first wall-clock stamp of the current boot ...
+        self._wall_boot = -1  # ... and that boot
         self._open_record: tuple[Event, Line] | None = None  # an IOMMU event record whose fields are on the next line
         self.quoted_printable = False  # a mail whose text is quoted-printable (soft breaks, =3D ...)
         self._qp_held: Line | None = None  # a quoted-printable line that ended in a soft break
@@ -81,6 +83,12 @@ class Assembler(LineJoins):
             self._plain(1, line.number)
             return out
         self._boundaries(line, out)
+        if line.timestamp is None and line.wallclock is not None:
+            # a syslog line: seconds since the boot's first such line, so that rules can measure
+            # time windows (the boot tracker saw no stamp: wall-clock time never resets)
+            if self._wall_base is None or self._wall_boot != self.boots.index or line.wallclock < self._wall_base:
+                self._wall_base, self._wall_boot = line.wallclock, self.boots.index
+            line.timestamp = round(line.wallclock - self._wall_base, 6)
         message = self._message(line)
         if message is not None:
             self._on_message(message, line, out)

@@ -114,6 +114,28 @@ def parse_line(source: str, number: int, data: bytes, envelope: re.Pattern[str] 
     return line
 
 
+_MONTHS = {m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+                                        "Dec"))}
+_DAYS_BEFORE = (0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334)
+_WALL = re.compile(r"(?:(\d{4})-(\d\d)-(\d\d)[T ]|([A-Z][a-z]{2}) +(\d{1,2}) )(\d\d):(\d\d):(\d\d)(?:[.,](\d{1,9}))?")
+
+
+def _wall_seconds(head: str) -> float | None:
+    """Seconds of a syslog/journal wall-clock stamp, counted from the start of its year (syslog has
+    none): enough to measure how far apart two lines of one capture are."""
+    m = _WALL.match(head)
+    if m is None:
+        return None
+    if m.group(1):
+        month, day = int(m.group(2)) - 1, int(m.group(3))
+    else:
+        month, day = _MONTHS.get(m.group(4), -1), int(m.group(5))
+    if not 0 <= month < 12:
+        return None
+    seconds = ((_DAYS_BEFORE[month] + day - 1) * 24 + int(m.group(6))) * 3600 + int(m.group(7)) * 60 + int(m.group(8))
+    return seconds + (float("0." + m.group(9)) if m.group(9) else 0.0)
+
+
 def _origin(line: Line, origin: str, head: str) -> None:
     if origin in ("SYSLOG_HEAD", "ISO_HEAD", "MONO_HEAD"):
         line.origin = "journal"
@@ -121,6 +143,8 @@ def _origin(line: Line, origin: str, head: str) -> None:
         line.kernel = bool(tag) and tag.group(1) == "kernel"
         if origin == "MONO_HEAD":
             line.timestamp = float(head[1:head.index("]")].strip())
+        else:
+            line.wallclock = _wall_seconds(head)
     elif origin == "RFC5424_HEAD":
         line.origin = "journal"
         line.level = int(head[1:head.index(">")]) & 7

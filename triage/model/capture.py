@@ -32,6 +32,7 @@ class Line:
     truncated: bool = False  # cut at the reader's maximum line length
     boot_id: str | None = None  # journal JSON records carry the boot they belong to
     joined: bool = False  # several physical lines made this one (raw holds them, "\n"-separated)
+    wallclock: float | None = None  # a syslog/journal line's wall-clock stamp, in seconds (see Assembler)
 
 
 @dataclass(slots=True)
