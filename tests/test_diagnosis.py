@@ -212,3 +212,11 @@ def test_the_canonical_fragment_without_its_head_is_named(tmp_path):
     assert [(f.rule_id, f.confidence) for f in only.findings] == [("IR-TIMER-PANIC", "possible")]
     # a possible finding counts one level lower for --fail-on: critical -> error
     assert only.fails("error") and not only.fails("critical")
+
+
+def test_the_same_file_given_twice_is_read_once(tmp_path):
+    link = tmp_path / "again.log"
+    link.symlink_to(FOUNDING)
+    report = analyze([str(FOUNDING), str(FOUNDING), str(link)])
+    assert len(report.captures) == 1
+    assert [f.rule_id for f in report.findings] == [f.rule_id for f in analyze([str(FOUNDING)]).findings]

@@ -6,6 +6,7 @@
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 
 from ..engine import Explanation, explain, match
@@ -34,7 +35,7 @@ def analyze(
     """
     if isinstance(files, str):
         files = [files]
-    captures = [read_capture(Input.from_arg(f)) for f in files]
+    captures = [read_capture(Input.from_arg(f)) for f in _distinct(files)]
     rule_list = list(rules) if rules is not None else load_rules(rule_dirs)
     facts, problem = None, None
     if vmcore is not None:
@@ -43,6 +44,18 @@ def analyze(
         except VmcoreError as exc:  # the console logs are still diagnosed; the report says what was skipped
             problem = str(exc)
     return _diagnose(captures, rule_list, facts, vmcore, problem)
+
+
+def _distinct(files: Sequence[str]) -> list[str]:
+    """The inputs, each file once (the same path given twice, or through a link, is read once)."""
+    seen: set[str] = set()
+    out = []
+    for name in files:
+        key = name if name == "-" else os.path.realpath(name)
+        if key not in seen:
+            seen.add(key)
+            out.append(name)
+    return out
 
 
 def analyze_vmcore(
@@ -57,7 +70,7 @@ def analyze_vmcore(
     facts, log_text = _inspect(vmcore, vmlinux, live=live, with_log=True)
     name = f"{vmcore or 'live kernel'} {VMCORE_LOG_SUFFIX}"
     captures = [read_capture(Input.from_text(log_text, name))] if log_text else []
-    captures += [read_capture(Input.from_arg(f)) for f in logs]
+    captures += [read_capture(Input.from_arg(f)) for f in _distinct(logs)]
     return _diagnose(captures, load_rules(rule_dirs), facts, vmcore or "live")
 
 
