@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.realcorpus import CORPUS, evaluate_all, silent, summary  # noqa: E402
+from tests.realcorpus import CORPUS, NOT_SNP_PLATFORMS, evaluate_all, silent, snp_on_other_platforms, summary  # noqa: E402
 
 
 def main() -> int:
@@ -33,6 +33,9 @@ def main() -> int:
         print(f"  {kind:9} {agree:5}/{total:<5} {share}")
     quiet = silent(results)
     print(f"captures with a labelled report or message but no event: {len(quiet)} {' '.join(quiet)}")
+    others = [r for r in results if r.platform in NOT_SNP_PLATFORMS]
+    wrong = snp_on_other_platforms(results)
+    print(f"SNP findings on {len(others)} Intel/ARM/client-AMD/guest captures: {len(wrong)} {wrong}")
     errors = [r for r in results if r.error]
     for r in errors:
         print(f"  error: {r.capture}: {r.error}")

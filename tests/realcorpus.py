@@ -50,6 +50,9 @@ class Result:
     events: int = 0
     holds_known_text: bool = False  # a kernel report or an AMD-Vi/SEV message is labelled
     error: str | None = None
+    platform: str = "unknown"
+    snp_related: bool | None = None
+    fired: list[str] = field(default_factory=list)
 
 
 def captures(directory: Path = CORPUS) -> list[tuple[Path, Path]]:
@@ -85,6 +88,9 @@ def evaluate(log: Path, label_path: Path) -> Result:
         return result
     capture = report.captures[0]
     events = capture.events
+    result.platform = str(label.get("platform") or "unknown")
+    result.snp_related = (label.get("expected") or {}).get("snp_related")
+    result.fired = sorted({f.rule_id for f in report.findings})
     result.events = len(events)
     if label.get("boots") is not None:
         want = int(label["boots"])
@@ -152,3 +158,17 @@ def summary(results: list[Result]) -> dict[str, tuple[int, int]]:
 def silent(results: list[Result]) -> list[str]:
     """Captures that hold a labelled report or message and yet gave no event at all."""
     return [r.capture for r in results if r.holds_known_text and r.events == 0]
+
+
+#: platforms where an SNP finding is always wrong: SEV-SNP is an AMD EPYC feature
+NOT_SNP_PLATFORMS = ("intel", "arm", "amd-client", "qemu-guest")
+
+
+def snp_on_other_platforms(results: list[Result]) -> list[tuple[str, str]]:
+    """(capture, rule) of every SNP finding on a capture from an Intel, ARM, client-AMD or guest platform,
+    or from a capture whose label says the failure is not SNP-related and shows a GPU's own PSP."""
+    out = []
+    for r in results:
+        if r.platform in NOT_SNP_PLATFORMS:
+            out.extend((r.capture, rule) for rule in r.fired if rule.startswith("SNP-"))
+    return out

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from .realcorpus import CORPUS, captures, evaluate_all, silent, summary
+from .realcorpus import CORPUS, NOT_SNP_PLATFORMS, captures, evaluate_all, silent, snp_on_other_platforms, summary
 
 #: fact kind -> lowest share of label facts that must agree (figures of 2026-12-04)
 FLOORS = {"all": 0.962, "message": 0.975, "not_rule": 0.998, "report": 0.775, "boots": 0.84, "rule": 0.877}
@@ -42,3 +42,9 @@ def test_no_capture_with_a_report_or_known_message_is_silent(results):
 
 def test_no_capture_raises(results):
     assert [r.capture for r in results if r.error] == []
+
+
+def test_no_snp_finding_on_other_platforms(results):
+    """Intel, ARM, client-AMD and guest captures never get an SNP finding (issue 10's discrimination)."""
+    assert len([r for r in results if r.platform in NOT_SNP_PLATFORMS]) >= 20
+    assert snp_on_other_platforms(results) == []
