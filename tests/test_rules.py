@@ -331,3 +331,24 @@ def test_lint_vocabulary_comes_from_the_grammars(tmp_path):
     assert {"command_name", "snp", "device"} <= vocab.fields["sev"]
     assert "kdump" in vocab.fields["command_line"]
     assert {"title", "frames", "guilty_function", "pf_address", "tainted", "hardware"} <= vocab.fields["oops"]
+
+
+def test_golden_files_catch_a_changed_finding_and_update_rewrites_them(tmp_path):
+    """Each fixture carries its expected findings (rule, boot, lines, confidence, fix); a change shows as a diff."""
+    import shutil
+
+    from triage.engine.fixtures import golden_path
+
+    pack = tmp_path / "pack"
+    shutil.copytree(SHIPPED / "fixtures" / "SNP-KDUMP-CWB-TIMEOUT", pack / "fixtures" / "SNP-KDUMP-CWB-TIMEOUT")
+    shutil.copy(SHIPPED / "SNP-KDUMP-CWB-TIMEOUT.yaml", pack)
+    assert all(r.passed for r in run_fixtures([pack])), [r.detail for r in run_fixtures([pack])]
+    golden = golden_path(pack / "fixtures" / "SNP-KDUMP-CWB-TIMEOUT" / "positive-console.log")
+    golden.write_text(golden.read_text().replace("confidence: confirmed", "confidence: likely"))
+    failed = [r for r in run_fixtures([pack]) if not r.passed]
+    assert len(failed) == 1 and "expects" in failed[0].detail and "likely" in failed[0].detail
+    golden.unlink()
+    missing = [r for r in run_fixtures([pack]) if not r.passed]
+    assert "rules test --update" in missing[0].detail
+    assert all(r.passed for r in run_fixtures([pack], update=True))
+    assert all(r.passed for r in run_fixtures([pack])) and golden.exists()

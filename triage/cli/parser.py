@@ -70,9 +70,12 @@ def build_parser() -> dict[str, argparse.ArgumentParser]:
     show = sub.add_parser("show", help="one rule's file, as written")
     show.add_argument("rule_id", metavar="ID")
     show.add_argument("--rules", action="append", default=[], metavar="DIR", help="add a custom rule pack")
-    for name, what in (("lint", "check rule files"), ("test", "run every rule's fixtures")):
+    for name, what in (("lint", "check rule files"), ("test", "run every rule's fixtures against their golden files")):
         p = sub.add_parser(name, help=what)
         p.add_argument("dirs", nargs="*", metavar="DIR", help="rule packs (default: the shipped pack)")
+        if name == "test":
+            p.add_argument("--update", action="store_true",
+                           help="rewrite each fixture's <name>.expected.yaml from this run (review the diff)")
     parsers["rules"] = rules
 
     vmcore = _Parser(prog="snp-triage vmcore", description="Read AMD IOMMU and SEV-SNP state from a vmcore with drgn.")

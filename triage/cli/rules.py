@@ -27,7 +27,7 @@ def run_rules_command(options: argparse.Namespace) -> int:
     dirs = options.dirs or [str(shipped_rules_dir())]
     if action == "lint":
         return _lint(dirs)
-    return _test(dirs)
+    return _test(dirs, getattr(options, "update", False))
 
 
 def _fix_name(fix) -> str:
@@ -76,8 +76,8 @@ def _lint(dirs: list[str]) -> int:
     return EXIT_FAIL if errors else EXIT_OK
 
 
-def _test(dirs: list[str]) -> int:
-    results = run_fixtures(dirs)
+def _test(dirs: list[str], update: bool = False) -> int:
+    results = run_fixtures(dirs, update=update)
     table = Table(title="rule fixtures", title_justify="left")
     for column in ("rule", "fixture", "expect", "result", "detail"):
         table.add_column(column, overflow="fold")

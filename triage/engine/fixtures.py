@@ -17,7 +17,7 @@ from ..ingest import read_capture
 from ..rulepack import fixture_dir, load_rules, shipped_rules_dir
 from .match import match
 
-__all__ = ["FixtureResult", "run_fixtures", "load_vmcore_facts"]
+__all__ = ["FixtureResult", "run_fixtures", "load_vmcore_facts", "golden_path", "expected_findings"]
 
 
 @dataclass
@@ -54,13 +54,50 @@ def load_vmcore_facts(path: Path) -> dict[str, Any] | None:
     return None
 
 
+GOLDEN_SUFFIX = ".expected.yaml"
+_GOLDEN_HEAD = ("# Expected findings of {rule} on {name}: rule, boot, evidence lines, confidence, fix status.\n"
+                "# Written by 'snp-triage rules test --update'; a reviewer reads the diff.\n")
+
+
+def golden_path(fixture: Path) -> Path:
+    """``positive-x.log`` -> ``positive-x.expected.yaml`` beside it."""
+    return fixture.with_name(fixture.stem + GOLDEN_SUFFIX)
+
+
+def expected_findings(findings: list[Any]) -> list[dict[str, Any]]:
+    """What a golden file records of each finding (stable across runs, small to review)."""
+    return [{"rule": f.rule_id, "boot": f.boot, "lines": list(f.lines), "confidence": f.confidence,
+             "fix": f.fix.status if f.fix else None} for f in findings]
+
+
+def _golden(path: Path, actual: list[dict[str, Any]], update: bool) -> str | None:
+    """None when the golden file agrees (or was rewritten); else what differs."""
+    golden = golden_path(path)
+    if update:
+        head = _GOLDEN_HEAD.format(rule=path.parent.name, name=path.name)
+        golden.write_text(head + yaml.safe_dump({"findings": actual}, sort_keys=False, width=100,
+                                                default_flow_style=None), encoding="utf-8")
+        return None
+    if not golden.exists():
+        return f"no {golden.name} beside it: run 'snp-triage rules test --update' and review it"
+    try:
+        expected = (yaml.safe_load(golden.read_text(encoding="utf-8")) or {}).get("findings") or []
+    except (yaml.YAMLError, AttributeError) as exc:
+        return f"{golden.name} is not a findings file: {str(exc).splitlines()[0]}"
+    if expected == actual:
+        return None
+    return f"{golden.name} expects {expected}, got {actual}"
+
+
 def run_fixtures(rule_dirs: Iterable[str | Path] | None = None,
-                 reader: Callable[[str], Any] | None = None) -> list[FixtureResult]:
-    """Run every rule's fixtures: positive*.log must yield the rule, negative*.log must not.
+                 reader: Callable[[str], Any] | None = None, *, update: bool = False) -> list[FixtureResult]:
+    """Run every rule's fixtures: positive*.log must yield the rule, negative*.log must not, and the
+    findings must be the ones its golden file (``<fixture>.expected.yaml``) records.
 
     ``rule_dirs`` defaults to the shipped pack; each directory's fixtures live
     in ``<dir>/fixtures/<RULE-ID>/``.  ``reader`` turns a path into a Capture
-    (default ``triage.ingest.read_capture``).
+    (default ``triage.ingest.read_capture``).  ``update`` rewrites the golden
+    files from this run instead of comparing (``rules test --update``).
     """
     dirs = [Path(d) for d in rule_dirs] if rule_dirs is not None else [shipped_rules_dir()]
     if reader is None:
@@ -86,10 +123,14 @@ def run_fixtures(rule_dirs: Iterable[str | Path] | None = None,
                     continue
                 if expect == "positive":
                     ok = bool(findings)
-                    detail = (f"matched boot {findings[0].boot}, lines {findings[0].lines[:6]}" if ok
-                              else "expected a finding, got none")
+                    detail = (f"matched boot {findings[0].boot}, lines {findings[0].lines[:6]}, {findings[0].confidence}"
+                              if ok else "expected a finding, got none")
                 else:
                     ok = not findings
                     detail = "no finding, as expected" if ok else f"unexpected finding at boot {findings[0].boot}, lines {findings[0].lines[:6]}"
+                if ok:
+                    differs = _golden(path, expected_findings(findings), update)
+                    if differs:
+                        ok, detail = False, differs
                 results.append(FixtureResult(rule.id, str(path), expect, "pass" if ok else "fail", detail, findings))
     return results
