@@ -133,3 +133,39 @@ def test_closed_pipe_is_a_normal_end(tmp_path):
     assert proc.wait(timeout=120) == 0
     assert json.loads(first)["kind"] == "iommu_event"
     assert stderr == b""
+
+
+def test_progress_bar_only_on_a_terminal(tmp_path):
+    """A slow input shows a progress bar on stderr when stderr is a terminal, nothing when piped or --quiet."""
+    import pty
+    import select
+
+    storm = tmp_path / "storm.log"
+    line = "[   12.000000] iommu ivhd0: AMD-Vi: Event logged [IO_PAGE_FAULT device=0000:41:00.0 domain=0x0000 "
+    storm.write_text("".join(f"{line}address=0x{i:x} flags=0x0000]\n" for i in range(150_000)))
+
+    def stderr_of(*args: str) -> bytes:
+        leader, follower = pty.openpty()
+        proc = subprocess.Popen([sys.executable, "-m", "triage", *args, str(storm)], stdout=subprocess.DEVNULL,
+                                stderr=follower, cwd=ROOT, env={**os.environ, "COLUMNS": "100"})
+        os.close(follower)
+        out = b""
+        while True:
+            ready, _, _ = select.select([leader], [], [], 120)
+            if not ready:
+                break
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+        proc.wait(timeout=120)
+        os.close(leader)
+        return out
+
+    assert b"storm.log" in stderr_of("--fail-on", "never")  # the bar names the input
+    assert stderr_of("--fail-on", "never", "--quiet") == b""
+    piped = run("--fail-on", "never", "--format", "json", str(storm))
+    assert piped.returncode == 0 and piped.stderr == b""

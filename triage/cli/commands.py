@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from ..errors import UsageError
 from ..ingest import Input
+from .progress import ProgressBar
 
 __all__ = ["HANDLERS", "EXIT_OK", "EXIT_FINDINGS", "EXIT_ERROR", "EXIT_EMPTY"]
 
@@ -66,7 +67,12 @@ def _cmd_analyze(options: argparse.Namespace) -> int:
     if options.vmlinux and not options.vmcore:
         raise UsageError("snp-triage: --vmlinux goes with --vmcore (or use 'snp-triage vmcore VMCORE --vmlinux FILE')")
     _check_vmlinux(options.vmlinux)
-    report = analyze(options.files, rule_dirs=options.rules, vmcore=options.vmcore, vmlinux=options.vmlinux)
+    bar = ProgressBar(not options.quiet)
+    try:
+        report = analyze(options.files, rule_dirs=options.rules, vmcore=options.vmcore, vmlinux=options.vmlinux,
+                         progress=bar.for_input if bar.enabled else None)
+    finally:
+        bar.close()
     if options.why_not:
         return _why_not(report, options)
     render_report(report, options.format)

@@ -47,6 +47,7 @@ def build_parser() -> dict[str, argparse.ArgumentParser]:
                          help="explain which step of RULE did not match (exit 0 if it matched, 1 if not)")
     analyze.add_argument("--vmcore", metavar="VMCORE", help="also inspect this vmcore (see 'snp-triage vmcore')")
     analyze.add_argument("--vmlinux", metavar="FILE", help="vmlinux with debug info for --vmcore")
+    analyze.add_argument("--quiet", action="store_true", help="no progress bar on stderr (there is none when piped)")
     analyze.add_argument("--version", action="version", version=f"snp-triage {__version__}")
     parsers["analyze"] = analyze
 

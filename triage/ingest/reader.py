@@ -11,8 +11,8 @@ import lzma
 import os
 import sys
 import zlib
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from ..errors import InputError, TruncatedInput
@@ -52,6 +52,8 @@ class Input:
     name: str
     path: str | None  # None for stdin (or for in-memory data)
     data: bytes | None = None  # text handed over by a library caller
+    #: told (bytes of the input read so far, its size or None) after each block: a progress bar
+    progress: Callable[[int, int | None], None] | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def from_arg(cls, arg: str) -> "Input":
@@ -262,10 +264,13 @@ def read_blocks(item: Input) -> Iterator[bytes]:
     stage counts the lines a person sees.
     """
     stream = open_input(item)
+    size = _size(item) if item.progress is not None else None
     try:
         carry = b""
         first = True
         while True:
+            if item.progress is not None:
+                item.progress(_position(stream), size)
             try:
                 chunk = stream.read(BLOCK_SIZE)
             except InputError:
@@ -300,6 +305,24 @@ def read_blocks(item: Input) -> Iterator[bytes]:
     finally:
         if stream is not sys.stdin.buffer:
             stream.close()
+
+
+def _size(item: Input) -> int | None:
+    if item.data is not None:
+        return len(item.data)
+    try:
+        return os.path.getsize(item.path) if item.path else None
+    except OSError:
+        return None
+
+
+def _position(stream: BinaryIO) -> int:
+    """How much of the input file a (decompressing) stream has consumed."""
+    raw = getattr(stream, "_raw", stream)
+    try:
+        return raw.tell()
+    except (OSError, ValueError, AttributeError):
+        return 0
 
 
 def _describe(exc: BaseException) -> str:

@@ -7,7 +7,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 
 from ..engine import Explanation, explain, match
 from ..errors import VmcoreError
@@ -27,15 +28,20 @@ def analyze(
     vmcore: str | None = None,
     vmlinux: str | None = None,
     rules: Sequence[Rule] | None = None,
+    progress: Callable[[str], Callable[[int, int | None], None]] | None = None,
 ) -> Report:
     """Parse the captures, split boots, match the rule packs, assess the capture.
 
     ``files`` are paths (or '-' for stdin); ``rule_dirs`` add custom packs;
-    ``vmcore`` (with ``vmlinux``) adds the crashed kernel's memory state.
+    ``vmcore`` (with ``vmlinux``) adds the crashed kernel's memory state;
+    ``progress(name)`` gives a callback told how far the reading of that input got.
     """
     if isinstance(files, str):
         files = [files]
-    captures = [read_capture(Input.from_arg(f)) for f in _distinct(files)]
+    inputs = [Input.from_arg(f) for f in _distinct(files)]
+    if progress is not None:
+        inputs = [replace(item, progress=progress(item.name)) for item in inputs]
+    captures = [read_capture(item) for item in inputs]
     rule_list = list(rules) if rules is not None else load_rules(rule_dirs)
     facts, problem = None, None
     if vmcore is not None:
