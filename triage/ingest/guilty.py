@@ -169,10 +169,10 @@ _HELPER = re.compile("^(?:" + _family(
     # SRCU and the tty line discipline semaphore: kernel/rcu/srcutree.c, drivers/tty/tty_ldsem.c
     r"cleanup_srcu_struct", r"_*srcu_read_\w+", r"ldsem_\w+",
     # debugobjects' callbacks into the object's own type: lib/debugobjects.c
-    r"\w+_is_static_object", r"\w+_fixup_\w+",
+    r"\w+_is_static_object", r"\w+_fixup_\w+", r"debug_(?:work|timer|hrtimer|rcu_head|object)_\w+",
     # the idle loop: kernel/sched/idle.c
     r"cpu_startup_entry", r"do_idle", r"_*cpuidle_\w+", r"cpu_idle\w*", r"default_idle\w*", r"arch_cpu_idle\w*",
-    r"start_secondary", r"secondary_startup\w*",
+    r"start_secondary", r"secondary_startup\w*", r"call_cpuidle", r"start_cpu",
 ) + r")$")
 
 #: How interrupts, softirqs, timers, work items and system calls reach their handlers: passed
@@ -227,6 +227,9 @@ def _named(kind: str, fields: dict[str, Any], header_class: str | None, header: 
     if header_class == "PANIC":
         found = _STACK_CORRUPTED.search(fields.get("panic_message") or "")
         return (found.group(1) if found else None), False
+    if "workqueue leaked lock" in header and fields.get("workqueue"):
+        # process_one_work() names the work function that returned holding a lock (kernel/workqueue.c)
+        return fields["workqueue"].split()[-1], False
     if kind in ("bug", "warning"):  # "BUG: KASAN: use-after-free in remove_wait_queue+0xfb/0x120"
         found = _HEADER_NAMED.search(header)
         if found:
@@ -248,7 +251,7 @@ def _lockdep(fields: dict[str, Any], header_class: str | None, header: str, step
     if header_class == "WARNING" and "warn_what" not in fields:
         return None  # a WARN_ON() splat, not lockdep's own header
     first = steps[0] if steps else None
-    if first is not None and not first.rip and first.function \
+    if first is not None and not first.rip and first.function and not is_helper(first.function) \
             and sum(1 for s in steps if s.trace == first.trace) == 1:
         return first.function
     name = normalize_function(fields["lock_function"]) if fields.get("lock_function") else None
@@ -260,8 +263,10 @@ def guilty_function(kind: str, fields: dict[str, Any], steps: list[Step], header
                     header: str = "") -> str | None:
     """The first function that is the report's subject, not its plumbing."""
     site = _lockdep(fields, header_class, header, steps)
-    if site:
+    if site and "lock order" not in header:
         return site
+    # print_bad_irq_dependency() ("X-safe -> X-unsafe lock order detected") lists the locks of
+    # both dependencies; where the new one is made is its stack backtrace: the walk, then the site
     named, inlined = _named(kind, fields, header_class, header)
     if named:
         named = normalize_function(named)
@@ -302,7 +307,7 @@ def guilty_function(kind: str, fields: dict[str, Any], steps: list[Step], header
                            and _TRANSIT.match(s.function)), None)
         if dispatcher:
             return dispatcher
-    return named
+    return named or site
 
 
 def _principal(steps: list[Step]) -> list[Step]:

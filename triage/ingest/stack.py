@@ -20,7 +20,7 @@ __all__ = ["Step", "frame_from_text", "frame_of", "walk"]
 #: what the unwinder prints inside a trace when it crosses an exception frame
 #: (show_trace_log_lvl() -> show_regs_if_on_stack(), arch/x86/kernel/dumpstack.c)
 _EXCEPTION_FRAME = {"RIP", "REGISTERS", "CODE", "CONTEXT"}
-#: the outermost frames of a kernel stack: whatever frame follows one starts another trace
+#: the outermost frames of a kernel stack: whatever frame follows one (not a "? " one) starts another trace
 #: (KASAN's "Allocated by task"/"Freed by task" stacks follow the access's without a heading)
 _STACK_BOTTOM = re.compile(
     r"^(?:entry_SYSCALL_64\w*|entry_SYSENTER\w*|entry_INT80\w*|ret_from_fork\w*|ret_fast_syscall|ret_to_user|"
@@ -97,8 +97,8 @@ class _Walker:
             if frame is None:
                 continue
             last = self.steps[-1] if self.steps else None
-            if not self.open or (last is not None and last.trace == self.index and last.frame.function
-                                 and _STACK_BOTTOM.match(last.frame.function)):
+            if not self.open or (last is not None and last.trace == self.index and last.frame.reliable
+                                 and last.frame.function and _STACK_BOTTOM.match(last.frame.function)):
                 self._new_trace(False)
             frame.context = self.where
             self.steps.append(Step(frame, self.index, item.fields.get("source_file"), section=self.section))
@@ -137,7 +137,8 @@ def frame_of(item: Any) -> Frame | None:
     return None
 
 
-_RIP_FRAME = re.compile(r"\s*(?:\? )?([\w.$]+)\+0x([0-9a-f]+)/0x([0-9a-f]+)(?: \[([\w-]+)\])?")
+#: "func+off/size [module]"; 2.6 kernels wrote a module's symbol ":radeon:radeon_cp_init_ring_buffer+0x90/0x302"
+_RIP_FRAME = re.compile(r"\s*(?:\? )?(?::[\w-]+:)?([\w.$]+)\+0x([0-9a-f]+)/0x([0-9a-f]+)(?: \[([\w-]+)\])?")
 #: a symbolized RIP of an inlined function: "RIP: 0010:pcpu_addr_to_page mm/percpu-vm.c:358 [inline]"
 _RIP_INLINE = re.compile(r"\s*([A-Za-z_][\w.$]*) ([\w/.-]+\.[chS]:\d+)(?: \[inline\])?")
 _SOURCE = re.compile(r" ([\w/.-]+\.[chS]:\d+)")
