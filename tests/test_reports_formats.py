@@ -284,3 +284,20 @@ def test_divide_error_of_linux_5_8():
     # syzkaller 522: exc_divide_error() of 5.8-5.9 printed "divide_error" (arch/x86/kernel/traps.c)
     assert reports.line_classes().classify("divide_error: 0000 [#1] PREEMPT SMP KASAN")[0] == "DIVIDE_ERROR"
     assert reports.line_classes().classify("divide error: 0000 [#1] SMP")[0] == "DIVIDE_ERROR"
+
+
+def test_arm64_pc_that_names_nothing_takes_the_link_register():
+    # syzkaller 604 (arm64, 4.9): a call through 0xdeadbeef; "LR is at" names the caller
+    event = _report("""\
+[   28.231851] Internal error: Oops - SP/PC alignment exception: 8a000000 [#1] PREEMPT SMP
+[   28.231866] Modules linked in:
+[   28.231879] CPU: 6 PID: 1942 Comm: syz-executor Not tainted 4.9.232-dirty_audio #1
+[   28.231909] PC is at 0xffffffffdeadbeef
+[   28.231925] LR is at SyS_darby+0x34/0x48
+[   28.231935] pc : [<ffffffffdeadbeef>] lr : [<ffffff90080ed944>] pstate: 60400145
+[   28.232433] Call trace:
+[   28.232568] [<0000000015c44a38>] 0xffffffffdeadbeef
+[   28.232581] [<000000004fa15e98>] el0_svc_naked+0x34/0x38
+""")
+    assert event.get("rip").function is None and event.get("link_register") == "SyS_darby+0x34/0x48"
+    assert event.get("guilty_function") == "SyS_darby"

@@ -117,7 +117,7 @@ _HELPER = re.compile("^(?:" + _family(
     r"bit_wait\w*", r"_*schedule\w*", r"preempt_schedule\w*", r"io_schedule\w*", r"_*cond_resched\w*",
     r"context_switch", r"_*switch_to\w*", r"finish_task_switch\w*", r"_*wait_for_common\w*",
     r"do_wait_for_common", r"wait_for_completion\w*", r"_*wait_event\w*", r"prepare_to_wait\w*",
-    r"finish_wait", r"_*wake_up(?:_common\w*|_locked\w*|_sync\w*|_bit|_var|_process|_q|_state|_all\w*)?",
+    r"finish_wait", r"complete(?:_all)?", r"console_(?:un|try)?lock", r"_*wake_up(?:_common\w*|_locked\w*|_sync\w*|_bit|_var|_process|_q|_state|_all\w*)?",
     r"try_to_wake_up", r"autoremove_wake_function", r"default_wake_function",
     r"msleep\w*", r"usleep_range\w*", r"_*wait_rcu_gp", r"rcu_barrier\w*", r"_*flush_work\w*", r"flush_\w*workqueue", r"drain_workqueue",
     r"_*cancel_\w*work\w*", r"wq_barrier_func", r"wait_on_page_\w+", r"_*lock_page\w*", r"unlock_page",
@@ -281,6 +281,12 @@ def guilty_function(kind: str, fields: dict[str, Any], steps: list[Step], header
             return named
     if kind == "call_trace" and not steps:
         return None
+    rip = fields.get("rip")
+    if kind == "oops" and rip is not None and not rip.function and fields.get("link_register"):
+        # "pc : 0xffff00008340a200" names nothing: the call came from the link register's function
+        caller = normalize_function(fields["link_register"].split("+", 1)[0])
+        if not is_helper(caller):
+            return caller
     # a leak, or a page found bad when it was allocated: the allocation's user, not its wrappers
     leak = header_class == "KMEMLEAK" or "memory leak" in header or "Bad page state" in header
     walk = _principal(steps)

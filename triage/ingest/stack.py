@@ -19,7 +19,7 @@ __all__ = ["Step", "frame_from_text", "frame_of", "walk"]
 
 #: what the unwinder prints inside a trace when it crosses an exception frame
 #: (show_trace_log_lvl() -> show_regs_if_on_stack(), arch/x86/kernel/dumpstack.c)
-_EXCEPTION_FRAME = {"RIP", "REGISTERS", "CODE", "CONTEXT"}
+_EXCEPTION_FRAME = {"RIP", "LINK_REGISTER", "REGISTERS", "CODE", "CONTEXT"}
 #: the outermost frames of a kernel stack: whatever frame follows one (not a "? " one) starts another trace
 #: (KASAN's "Allocated by task"/"Freed by task" stacks follow the access's without a heading)
 _STACK_BOTTOM = re.compile(
