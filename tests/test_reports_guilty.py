@@ -187,7 +187,9 @@ unreferenced object 0xffff8800342540c0 (size 1864):
     [<ffffffff84b5f47c>] __sock_create+0x37c/0x640 net/socket.c:1162 
 """)
     leaks = [e for e in capture.events if e.kind in REPORT_KINDS]
-    assert len(leaks) == 1 and (leaks[0].line, leaks[0].end_line) == (1, 13)
+    # one report from "BUG: memory leak" (or, where the envelope keeps the harness's stamp and that
+    # line out, from the object) to the end of the backtrace
+    assert len(leaks) == 1 and leaks[0].line in (1, 2) and leaks[0].end_line == 13
     assert leaks[0].get("guilty_function") == "inet6_create"
 
 

@@ -313,7 +313,10 @@ def guilty_function(kind: str, fields: dict[str, Any], steps: list[Step], header
                            and _TRANSIT.match(s.function)), None)
         if dispatcher:
             return dispatcher
-    return named or site
+    # nothing below the plumbing: the function the report names, or where it crashed, is all there is
+    crash_site = next((step.function for step in steps
+                       if step.rip and step.function and not is_reporter(step.function)), None)
+    return named or site or crash_site
 
 
 def _principal(steps: list[Step]) -> list[Step]:
