@@ -5,18 +5,24 @@ report, the function that went wrong, and its callers. The guilty function is
 the first frame that is neither part of the reporting machinery nor a generic
 helper whose misuse is its caller's bug:
 
-1. a lockdep report names the acquisition it objects to in its first lock line
-   ("... at: blkdev_reread_part+0x1e/0x40", kernel/locking/lockdep.c,
-   print_lock());
+1. a lockdep report names the site it objects to: the lone "[<ip>] f" line of a
+   bad unlock (print_ip_sym()) or its first lock line ("... at: f+off/size",
+   print_lock(), kernel/locking/lockdep.c);
 2. a header that names a function (a sanitizer's "in f+off/size", the WARNING's
-   "at f+off/size", a stack protector's "corrupted in: f") names the subject,
-   unless that function is a helper;
-3. otherwise (or past such a helper) the stack walk: everything down to the last
+   "at f+off/size", a stack protector's "corrupted in: f", the work function of
+   a workqueue leak) names the subject, unless that function is a helper or a
+   static inline of a header file;
+3. an oops whose PC is a bare address was a call through a bad pointer: the
+   link register names the caller (arm, arm64);
+4. otherwise (or past such a helper) the stack walk: everything down to the last
    reporting frame is skipped ("prefer the frame after the sanitizer entry",
    the trap into report_bug(), the timer interrupt that noticed a stall); the
    RIP of an exception frame counts as the innermost frame of the interrupted
-   code; helpers and unreliable ("? ") frames are passed over. A kernel without
-   frame pointers prints every frame with "? ": then those are all there is.
+   code; the walk keeps to the stack the subject runs on (an oops in <IRQ> is
+   not about the task after </IRQ>); helpers, the paths into handlers and
+   unreliable ("? ") frames are passed over. A kernel without frame pointers
+   prints every frame with "? ": then those are all there is;
+5. with nothing left below the plumbing, the named function or the crash site.
 
 The families below are written from what the kernel functions do, each with
 the source that shows it; they are no copy of another tool's list.
@@ -75,7 +81,8 @@ _REPORTER = re.compile("^(?:" + _family(
     # debugobjects, refcount, list and usercopy checks that WARN for their caller: lib/debugobjects.c,
     # lib/refcount.c, lib/list_debug.c, mm/usercopy.c, lib/string_helpers.c (fortify), kernel/panic.c
     r"debug_print_object", r"_*debug_check_no_obj_freed", r"debug_object_\w+", r"refcount_warn_saturate",
-    r"refcount_error_report", r"warn_bogus_irq_restore", r"usercopy_abort", r"_*check_object_size", r"__check_heap_object",
+    r"refcount_error_report", r"warn_bogus_irq_restore", r"usercopy_abort", r"_*check_object_size",
+    r"__check_heap_object",
     r"_*fortify_\w+", r"__stack_chk_fail\w*", r"spin_bug", r"spin_dump", r"rwlock_bug",
     # watchdogs and RCU stall detection: kernel/watchdog.c, kernel/hung_task.c, kernel/rcu/tree_stall.h,
     # lib/nmi_backtrace.c
@@ -87,9 +94,11 @@ _REPORTER = re.compile("^(?:" + _family(
     # crash triggers and fault injection that print a trace on purpose: drivers/tty/sysrq.c, lib/fault-inject.c
     r"fail_dump", r"should_fail\w*", r"_*should_failslab",
     # a file system's or Rust's own assertion/panic helpers (fs/btrfs/messages.c, fs/reiserfs/prints.c)
-    r"\w*assertfail", r"assfail", r"_*reiserfs_panic", r"rust_begin_unwind", r"\w*rust_begin_unwind", r"rust_helper_BUG",
+    r"\w*assertfail", r"assfail", r"_*reiserfs_panic", r"rust_begin_unwind", r"\w*rust_begin_unwind",
+    r"rust_helper_BUG",
     r"\w+_BUG", r"panic_bad_stack", r"handle_bad_stack", r"__bad_stack",
-    r"handle_(?:overflow|null_ptr_deref|misaligned_access|object_size_mismatch)", r"skb_panic", r"skb_over_panic", r"skb_under_panic",
+    r"handle_(?:overflow|null_ptr_deref|misaligned_access|object_size_mismatch)", r"skb_panic", r"skb_over_panic",
+    r"skb_under_panic",
 ) + r")$")
 
 #: Generic primitives: when one of them is where it went wrong, its caller passed the
@@ -98,18 +107,22 @@ _HELPER = re.compile("^(?:" + _family(
     # string, memory, formatting and user-copy primitives: lib/string.c, lib/vsprintf.c, lib/usercopy.c,
     # lib/iov_iter.c, arch/*/lib
     r"_*mem(?:cpy|set|move|cmp|chr|scan|chr_inv)\w*", r"string\w*",
-    r"_*str(?:n?cpy|n?cat|[ls]cpy|lcat|n?cmp|n?casecmp|n?len|r?chr|nchr|n?str|sep|c?spn|pbrk|to\w+)\w*", r"v?s[cn]{0,2}printf",
+    r"_*str(?:n?cpy|n?cat|[ls]cpy|lcat|n?cmp|n?casecmp|n?len|r?chr|nchr|n?str|sep|c?spn|pbrk|to\w+)\w*",
+    r"v?s[cn]{0,2}printf",
     r"format_decode", r"pointer", r"widen_string", r"number", r"_*copy_(?:to|from|in|out)_\w+",
-    r"_*raw_copy_\w+", r"copy_user_\w+", r"_*copy_(?:mc_)?\w*_user\w*", r"\w*copy_to_iter\w*", r"copyin", r"copyout",
+    r"_*raw_copy_\w+", r"copy_user_\w+", r"_*copy_(?:mc_)?\w*_user\w*", r"\w*copy_to_iter\w*", r"copyin",
+    r"copyout",
     r"copy_page_(?:to|from)_iter\w*", r"_*(?:get|put)_user\w*", r"_*read_once_size\w*", r"_*write_once_size\w*",
-    r"instrument_\w+", r"_*(?:mem|str)\w*_chk", r"k?v?asprintf\w*", r"read_word_at_a_time", r"load_unaligned_zeropad",
+    r"instrument_\w+", r"_*(?:mem|str)\w*_chk", r"k?v?asprintf\w*", r"read_word_at_a_time",
+    r"load_unaligned_zeropad",
     r"_*read_once\w*", r"_*write_once\w*", r"hex_string", r"\w+_address_string", r"ip[46]\w*_string",
     r"symbol_string", r"resource_string", r"escaped_string", r"uuid_string", r"dentry_name", r"hex_dump_to_buffer",
     r"print_hex_dump\w*", r"_*dev_(?:v?printk\w*|info|err|warn|notice|crit|alert|emerg|dbg)",
     # locks and waiting: kernel/locking/, kernel/sched/{core,completion,wait}.c, kernel/workqueue.c
     r"_raw_\w+", r"do_raw_\w+", r"raw_spin_\w+", r"spin_\w+", r"read_\w*lock\w*", r"write_\w*lock\w*",
     r"\w*queued_\w*lock\w*", r"\w*queued_spin_lock_slowpath", r"pv_wait\w*", r"osq_lock",
-    r"_*mutex_\w+", r"_*ww_mutex_\w+", r"_*rt_mutex_\w+", r"rt_mutex\w*", r"_*rwsem_\w+", r"rwsem\w*", r"call_rwsem_\w+",
+    r"_*mutex_\w+", r"_*ww_mutex_\w+", r"_*rt_mutex_\w+", r"rt_mutex\w*", r"_*rwsem_\w+", r"rwsem\w*",
+    r"call_rwsem_\w+",
     r"_*down(?:_\w+)?", r"_*up(?:_\w+)?", r"percpu_(?:down|up)_\w+", r"percpu_rwsem_\w+", r"_atomic_dec_and_\w+",
     r"atomic_dec_and_\w+", r"refcount_dec_and_\w*lock\w*", r"_*lock_sock\w*", r"_*task_rq_lock", r"task_rq_lock",
     r"_*rq_lock\w*", r"raw_spin_rq_\w+", r"local_bh_\w+", r"_*local_bh_enable\w*", r"preempt_count_\w+",
@@ -117,9 +130,11 @@ _HELPER = re.compile("^(?:" + _family(
     r"bit_wait\w*", r"_*schedule\w*", r"preempt_schedule\w*", r"io_schedule\w*", r"_*cond_resched\w*",
     r"context_switch", r"_*switch_to\w*", r"finish_task_switch\w*", r"_*wait_for_common\w*",
     r"do_wait_for_common", r"wait_for_completion\w*", r"_*wait_event\w*", r"prepare_to_wait\w*",
-    r"finish_wait", r"complete(?:_all)?", r"console_(?:un|try)?lock", r"_*wake_up(?:_common\w*|_locked\w*|_sync\w*|_bit|_var|_process|_q|_state|_all\w*)?",
+    r"finish_wait", r"complete(?:_all)?", r"console_(?:un|try)?lock",
+    r"_*wake_up(?:_common\w*|_locked\w*|_sync\w*|_bit|_var|_process|_q|_state|_all\w*)?",
     r"try_to_wake_up", r"autoremove_wake_function", r"default_wake_function",
-    r"msleep\w*", r"usleep_range\w*", r"_*wait_rcu_gp", r"rcu_barrier\w*", r"_*flush_work\w*", r"flush_\w*workqueue", r"drain_workqueue",
+    r"msleep\w*", r"usleep_range\w*", r"_*wait_rcu_gp", r"rcu_barrier\w*", r"_*flush_work\w*",
+    r"flush_\w*workqueue", r"drain_workqueue",
     r"_*cancel_\w*work\w*", r"wq_barrier_func", r"wait_on_page_\w+", r"_*lock_page\w*", r"unlock_page",
     r"_*folio_lock\w*", r"folio_unlock", r"folio_wait_\w+", r"_*filemap_fdatawait\w*",
     # allocators: mm/slub.c, mm/slab_common.c, mm/page_alloc.c, mm/vmalloc.c, mm/util.c
@@ -127,12 +142,14 @@ _HELPER = re.compile("^(?:" + _family(
     r"kmemdup\w*", r"kstrn?dup\w*", r"v?memdup_user\w*", r"_*kv[mzc]alloc\w*", r"_*v[mz]alloc\w*",
     r"_*alloc_pages\w*", r"alloc_page\w*", r"_*alloc_frozen_pages\w*", r"get_page_from_freelist",
     r"_*get_free_pages", r"get_zeroed_page", r"post_alloc_hook", r"prep_new_page", r"_*slab_alloc\w*",
-    r"slab_post_alloc_hook", r"_*set_page_owner", r"pcpu_\w+", r"_*alloc_percpu\w*", r"free_percpu\w*", r"kv?free\w*", r"vfree\w*", r"_*vunmap", r"_*free_pages\w*", r"free_large_kmalloc",
+    r"slab_post_alloc_hook", r"_*set_page_owner", r"pcpu_\w+", r"_*alloc_percpu\w*", r"free_percpu\w*",
+    r"kv?free\w*", r"vfree\w*", r"_*vunmap", r"_*free_pages\w*", r"free_large_kmalloc",
     r"_*slab_free\w*", r"do_slab_free", r"warn_alloc\w*", r"mempool_\w+",
     # lists, trees, hashes, bitmaps, atomics: include/linux/list.h, lib/rbtree.c, lib/xarray.c, lib/idr.c,
     # lib/rhashtable.c, lib/klist.c, lib/find_bit.c, lib/crc*.c, include/linux/jhash.h
     r"_*list_\w+", r"_*hlist_\w+",
-    r"_*rb_(?:erase|insert|next|prev|first|last|replace|link_node|add|find)\w*", r"klist_\w+", r"_*xas?_\w+", r"_*idr_\w+", r"_*ida_\w+",
+    r"_*rb_(?:erase|insert|next|prev|first|last|replace|link_node|add|find)\w*", r"klist_\w+", r"_*xas?_\w+",
+    r"_*idr_\w+", r"_*ida_\w+",
     r"_*radix_tree_\w+", r"_*rhashtable_\w+", r"rht_\w+", r"jhash\w*", r"crc\w+", r"_*find_\w*bit\w*",
     r"_*bitmap_\w+", r"_*(?:test_and_)?(?:set|clear|change|test)_bit\w*", r"constant_test_bit",
     r"variable_test_bit", r"_*arch_atomic\w*", r"atomic\w*", r"_*cmpxchg\w*", r"__cmpwait\w*",
@@ -151,7 +168,8 @@ _HELPER = re.compile("^(?:" + _family(
     # and the function-padding symbols of CONFIG_FUNCTION_PADDING_ALIGNMENT
     r"__x86_indirect_thunk_\w+", r"__x86_return_thunk", r"__pfx_\w+",
     # timers and work items: kernel/time/timer.c, kernel/workqueue.c
-    r"del_timer\w*", r"_*try_to_del_timer_sync", r"sk_stop_timer\w*", r"sk_reset_timer", r"destroy_workqueue", r"_*mod_timer\w*", r"lock_timer_base", r"add_timer\w*",
+    r"del_timer\w*", r"_*try_to_del_timer_sync", r"sk_stop_timer\w*", r"sk_reset_timer", r"destroy_workqueue",
+    r"_*mod_timer\w*", r"lock_timer_base", r"add_timer\w*",
     r"_*timer_delete\w*", r"timer_is_static_object", r"hrtimer_(?:try_to_)?cancel", r"try_to_grab_pending",
     r"_*queue_work\w*", r"_*queue_delayed_work\w*", r"mod_delayed_work\w*", r"kthread_(?:stop|park|unpark)\w*",
     # tracepoint probes run inside whatever fired them: include/trace/perf.h, trace_events.h
@@ -183,12 +201,17 @@ _TRANSIT = re.compile("^(?:" + _family(
     # the timer interrupt (kernel/time/, arch/x86/kernel/apic/apic.c): a stall's reporter runs from it
     r"update_process_times", r"tick_sched_\w+", r"tick_nohz_handler", r"tick_handle_periodic", r"tick_periodic",
     r"_*hrtimer_run_queues", r"_*hrtimer_interrupt", r"__run_hrtimer\w*", r"local_apic_timer_interrupt",
-    r"\w*apic_timer_interrupt\w*", r"_*sysvec_\w+", r"asm_call_\w+", r"call_on_\w*stack", r"run_on_irqstack\w*", r"_*do_softirq\w*", r"invoke_softirq", r"run_ksoftirqd", r"smpboot_thread_fn",
+    r"\w*apic_timer_interrupt\w*", r"_*sysvec_\w+", r"asm_call_\w+", r"call_on_\w*stack", r"run_on_irqstack\w*",
+    # softirqs, timers, work items, kernel threads and system calls: kernel/softirq.c, kernel/time/timer.c,
+    # kernel/workqueue.c, kernel/kthread.c, arch/*/entry
+    r"_*do_softirq\w*", r"invoke_softirq", r"run_ksoftirqd", r"smpboot_thread_fn",
     r"call_timer_fn", r"expire_timers", r"_*run_timers?\w*", r"tasklet_action\w*", r"process_one_work",
     r"process_scheduled_works", r"worker_thread", r"kthread", r"ret_from_fork\w*", r"do_syscall_\w+",
     r"_*do_fast_syscall_32", r"do_int80_syscall_32", r"entry_\w+", r"x64_sys_call", r"invoke_syscall",
-    r"el0_svc\w*", r"do_el0_svc", r"el0t_\w+", r"ret_fast_syscall", r"_*switch_to_asm", r"irq_work_\w+", r"_*handle_irq\w*", r"retint_\w+",
-    r"ret_from_intr", r"common_interrupt", r"_*handle_sysrq\w*", r"arch_timer_handler_\w+",
+    r"el0_svc\w*", r"do_el0_svc", r"el0t_\w+", r"ret_fast_syscall", r"_*switch_to_asm",
+    # interrupt entry and dispatch, sysrq dispatch: kernel/irq/, drivers/irqchip/, drivers/tty/sysrq.c
+    r"irq_work_\w+", r"_*handle_irq\w*", r"retint_\w+", r"ret_from_intr", r"common_interrupt",
+    r"_*handle_sysrq\w*", r"arch_timer_handler_\w+",
     r"handle_percpu_devid_irq", r"generic_handle_\w+", r"_*handle_domain_irq", r"gic_handle_irq", r"__irq_svc",
     r"__irq_usr", r"_*handle_irq_event\w*",
 ) + r")$")
