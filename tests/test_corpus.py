@@ -1,7 +1,9 @@
 """Real console logs at scale: syzkaller's 747 report tests and the real-dev set."""
 from __future__ import annotations
 
+import os
 import re
+from functools import lru_cache
 
 import pytest
 
@@ -35,51 +37,97 @@ def load_syzkaller(path):
     return header, b"\n".join(log)
 
 
-def test_syzkaller_detection_agrees_with_titles():
+@lru_cache(maxsize=1)
+def _syzkaller() -> tuple[tuple[str, dict, list], ...]:
+    """(file name, header, report events) of every syzkaller log, parsed once for the tests below."""
     directory = shared("corpus", "syzkaller")
-    files = sorted(p for p in directory.iterdir() if p.name.isdigit())
-    assert len(files) == 747
-    agree, disagree = 0, []
-    for path in files:
+    out = []
+    for path in sorted((p for p in directory.iterdir() if p.name.isdigit()), key=lambda p: int(p.name)):
         header, log = load_syzkaller(path)
         capture = read_capture(Input.from_text(log, path.name))  # must not raise
-        assert capture.plain_lines + sum(len(e.text) for e in capture.events) == capture.total_lines
-        has_report = any(e.kind in REPORT_KINDS and e.kind != "call_trace" for e in capture.events)
-        expected = bool((header.get("TITLE") or [""])[0])
-        if has_report == expected:
-            agree += 1
-        else:
-            disagree.append(path.name)
-    share = agree / len(files)
-    print(f"syzkaller: {agree}/{len(files)} = {share:.1%} agree; disagree: {' '.join(disagree)}")
-    assert share >= 0.95
+        assert capture.plain_lines + sum(len(e.text) for e in capture.events) == capture.total_lines, path.name
+        out.append((path.name, header, [e for e in capture.events if e.kind in REPORT_KINDS]))
+    return tuple(out)
+
+
+def _halves(results: list[tuple[str, bool]]) -> str:
+    """The share on even- and odd-numbered files: rules were studied on the even ones first."""
+    parts = []
+    for name, parity in (("even", 0), ("odd", 1)):
+        half = [ok for file, ok in results if int(file) % 2 == parity]
+        parts.append(f"{name} {sum(half)}/{len(half)} = {sum(half) / len(half):.1%}")
+    return ", ".join(parts)
+
+
+def test_syzkaller_detection_agrees_with_titles():
+    """A capture has a kernel report other than a bare call trace iff its TITLE is not empty."""
+    cases = _syzkaller()
+    assert len(cases) == 747
+    results = []
+    for name, header, events in cases:
+        has_report = any(e.kind != "call_trace" for e in events)
+        results.append((name, has_report == bool((header.get("TITLE") or [""])[0])))
+    agree = sum(ok for _, ok in results)
+    share = agree / len(results)
+    print(f"syzkaller detection: {agree}/{len(results)} = {share:.1%} ({_halves(results)}); "
+          f"disagree: {' '.join(name for name, ok in results if not ok)}")
+    # 98% needs 'divide_error' (Linux 5.8-5.9, syzkaller 522) among the scanner's anchors (grammars/scan.lark);
+    # 97.8%: with the envelope that reads "2018/01/09 14:28:48 BUG: memory leak" (126) as a stamped tag
+    assert share >= 0.978
 
 
 _TITLE_FUNCTION = re.compile(r" in (\S+?)(?:\.(?:part|isra|constprop|cold)\.NUM)?(?: at addr ADDR)?$")
 
 
 def test_syzkaller_guilty_function():
-    """The function after the last ' in ' of TITLE/ALT, where the report names one (SOURCE.md)."""
-    directory = shared("corpus", "syzkaller")
-    compared = agreed = 0
-    for path in sorted(p for p in directory.iterdir() if p.name.isdigit()):
-        header, log = load_syzkaller(path)
+    """The first report's guilty function is the one after the last ' in ' of TITLE or an ALT (SOURCE.md)."""
+    results, misses = [], []
+    for name, header, events in _syzkaller():
         expected = set()
         for title in (header.get("TITLE") or []) + (header.get("ALT") or []):
             found = _TITLE_FUNCTION.search(title)
             if found and found.group(1) != "corrupted":
                 expected.add(found.group(1))
-        if not expected:
+        reports = [e for e in events if e.kind != "call_trace"]
+        if not expected or not reports:
             continue
+        guilty = reports[0].get("guilty_function")
+        results.append((name, guilty in expected))
+        if guilty not in expected:
+            misses.append(f"{name}:{'/'.join(sorted(expected))}<>{guilty}")
+    agreed = sum(ok for _, ok in results)
+    share = agreed / len(results)
+    print(f"syzkaller guilty function: {agreed}/{len(results)} = {share:.1%} ({_halves(results)}); "
+          f"misses: {' '.join(misses)}")
+    # a floor against regressions (the target is 80%: the reports the assembler splits from the
+    # panic or NMI backtrace that carries their trace stand in the way, see the report of this work)
+    assert len(results) > 500 and share >= 0.68
+
+
+def _symbolized_files(event, function: str) -> set[str]:
+    """The source files the symbolized lines of a report give for a function."""
+    pattern = re.compile(r"(?<![\w.])" + re.escape(function) + r"(?:\.[\w.]+)?(?:\+0x[0-9a-f]+/0x[0-9a-f]+)? "
+                         r"([\w/.+-]+\.[chS]):\d+")
+    return {os.path.normpath(m.group(1)) for line in event.text for m in pattern.finditer(line)}
+
+
+def test_syzkaller_guilty_files():
+    """syzkaller's guilty/ tests label the source file of the guilty frame of a symbolized report."""
+    directory = shared("corpus", "syzkaller", "guilty")
+    results, misses = [], []
+    for path in sorted((p for p in directory.iterdir() if p.name.isdigit()), key=lambda p: int(p.name)):
+        head, _, log = path.read_bytes().replace(b"\r", b"").partition(b"\n\n")
+        want = head.decode().split("FILE:", 1)[1].strip()
         reports = [e for e in read_capture(Input.from_text(log, path.name)).events
                    if e.kind in REPORT_KINDS and e.kind != "call_trace"]
-        if not reports:
-            continue
-        compared += 1
-        agreed += reports[0].get("guilty_function") in expected
-    print(f"syzkaller guilty function: {agreed}/{compared} = {agreed / compared:.1%}")
-    # a floor against regressions; syzkaller's own skip lists are far longer than ours
-    assert compared > 500 and agreed / compared >= 0.30
+        guilty = reports[0].get("guilty_function") if reports else None
+        ok = bool(guilty) and want in _symbolized_files(reports[0], guilty)
+        results.append((path.name, ok))
+        if not ok:
+            misses.append(f"{path.name}:{want}<>{guilty}")
+    agreed = sum(ok for _, ok in results)
+    print(f"syzkaller guilty files: {agreed}/{len(results)} = {agreed / len(results):.1%}; misses: {' '.join(misses)}")
+    assert len(results) == 68 and agreed / len(results) >= 0.40
 
 
 def test_real_dev_captures_parse_and_account_for_every_line():
