@@ -181,6 +181,8 @@ class Assembler(LineJoins):
     # -- known messages ---------------------------------------------------------
     def _message(self, line: Line) -> Event | None:
         body = line.body
+        if body[:1] in (" ", "\t"):  # a message pasted with indentation (no stamp to anchor it)
+            body = body.lstrip()
         for table in self.tables:
             found = table.match(body)
             if found is None:
@@ -197,7 +199,7 @@ class Assembler(LineJoins):
             if device:
                 fields.setdefault("device_prefix", device)
         elif table == "sev":
-            subsystem = _sev_subsystem(prefix, line.body[len(prefix):])
+            subsystem = _sev_subsystem(prefix, line.body.lstrip()[len(prefix):])
         else:
             sub = _SUBSYSTEM.match(line.body)
             subsystem = sub.group(1) if sub else None
