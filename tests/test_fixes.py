@@ -180,3 +180,16 @@ def test_table_errors_name_file_line_field(tmp_path, entry, field):
     with pytest.raises(RuleError) as info:
         load_fixes(path)
     assert info.value.file == str(path) and info.value.line == 2 and info.value.field == field
+
+
+def test_partial_backport_kdump_finding_names_each_patch():
+    """A CIP 6.12.y kdump kernel (skip patches only) that timed out: not fixed, per patch."""
+    from triage.engine import match
+    from triage.ingest import read_capture
+    path = shipped_rules_dir() / "fixtures" / "SNP-KDUMP-CWB-TIMEOUT" / "positive-partial-backport-cip.log"
+    rules = [r for r in load_rules() if r.id == "SNP-KDUMP-CWB-TIMEOUT"]
+    (finding,) = match([read_capture(str(path))], rules)
+    assert finding.fix.status == "not fixed"
+    per_fix = {f: s for f, s, _ in finding.fix.per_fix}
+    assert per_fix == {"f32fe7cb0198": "not fixed", "38e5f33ee359": "not fixed",
+                       "8c571019d8a8": "fixed", "9be15fbfc6c5": "fixed"}
