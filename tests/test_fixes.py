@@ -193,3 +193,14 @@ def test_partial_backport_kdump_finding_names_each_patch():
     per_fix = {f: s for f, s, _ in finding.fix.per_fix}
     assert per_fix == {"f32fe7cb0198": "not fixed", "38e5f33ee359": "not fixed",
                        "8c571019d8a8": "fixed", "9be15fbfc6c5": "fixed"}
+
+
+@pytest.mark.parametrize("release, status, words", [
+    ("6.12.60", "fixed", "not needed: 9e249c484128"),  # before d2a0cac10597 reached 6.12.y (6.12.75)
+    ("6.12.80", "unknown", "6.12 stable branch: not known whether it carries 9e249c484128"),
+    ("6.19.5", "fixed", "which this kernel does not carry"),
+    ("6.19.6", "fixed", "6.19 stable branch: first fixed in 6.19.6"),
+])
+def test_fix_of_a_regression_is_not_needed_before_the_regression(release, status, words):
+    verdict = fix_verdict(release, refs("9e249c484128"))
+    assert verdict.status == status and words in verdict.explanation, verdict.explanation

@@ -124,7 +124,7 @@ def test_fix_merged_after_rc1():
 
 def test_no_fix_recorded_and_unknown_mainline():
     assert fix_verdict("6.11.0", []).status == "unknown"
-    verdict = fix_verdict("6.11.0", [FixRef(commit="9e249c484128", subject="x")])
+    verdict = fix_verdict("6.11.0", [FixRef(commit="abcdef123456", subject="x")])  # not in rules/fixes.yaml
     assert verdict.status == "unknown" and "not recorded" in verdict.explanation
 
 

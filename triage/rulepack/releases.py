@@ -423,8 +423,19 @@ def _stable_from_ref(fix: FixRef) -> list["BranchFix"]:
 
 def _verdict_one(rel: Release, fix: FixRef, table: "FixTable | None" = None) -> tuple[str, str]:
     """(status, explanation template with a ``{fix}`` placeholder) for one fix."""
-    entry = (table if table is not None else default_table()).lookup(fix.commit, fix.subject)
+    table = table if table is not None else default_table()
+    entry = table.lookup(fix.commit, fix.subject)
     caveat = " (release numbers for this fix are not confirmed)" if fix.unconfirmed else ""
+    for regression in (entry.fixes if entry else ()):
+        # a kernel that never had the regression this fix repairs does not need the fix
+        bad = table.lookup(regression)
+        if bad is None or bad.commit == (entry.commit if entry else None):
+            continue
+        status, why = _verdict_one(rel, bad.ref(), table)
+        if status == "not fixed":
+            return "fixed", (f"not needed: {{fix}} repairs the regression {bad.commit[:12]} "
+                             f"(\"{bad.subject}\"), which this kernel does not carry - "
+                             + why.replace("{fix}", bad.commit[:12]).replace("first fixed in", "first carried in"))
     first = parse_release(fix.mainline) if fix.mainline else None
     if first is None:
         return "unknown", f"first mainline release of {{fix}} is not recorded{caveat}"
