@@ -52,6 +52,7 @@ MAINLINE_RELEASE_DATES: dict[tuple[int, int], _dt.date] = {
     (6, 11): _dt.date(2024, 9, 15), (6, 12): _dt.date(2024, 11, 17), (6, 13): _dt.date(2025, 1, 19),
     (6, 14): _dt.date(2025, 3, 24), (6, 15): _dt.date(2025, 5, 25), (6, 16): _dt.date(2025, 7, 27),
     (6, 17): _dt.date(2025, 9, 28), (6, 18): _dt.date(2025, 11, 30),
+    (6, 19): _dt.date(2026, 2, 8),  # not checked against the tag: 6.19.6-rc1 was reviewed on 2026-02-28
 }
 
 _VERSION = re.compile(r"^\s*(\d+)\.(\d+)(?:\.(\d+))?(.*?)\s*$")
