@@ -146,7 +146,10 @@ def test_release_data_belongs_in_the_table(tmp_path):
     assert info.value.field == "fixed_by[0].stable" and "fixes.yaml" in info.value.message
 
 
-def test_custom_pack_brings_its_own_table(tmp_path):
+def test_custom_pack_brings_its_own_table(tmp_path, monkeypatch):
+    from triage.rulepack import releases
+    # keep the process-wide registry of loaded tables as it was for the other tests
+    monkeypatch.setattr(releases, "_REGISTRY", releases.FixTable(releases.default_table().entries))
     (tmp_path / FIXES_FILE).write_text(textwrap.dedent("""\
         fixes:
           - commit: abcdef123456
