@@ -68,12 +68,12 @@ def test_ordering():
 
 
 @pytest.mark.parametrize("release, status, words", [
-    ("6.18.0", "fixed", "not older than 6.18"),
+    ("6.18.0", "fixed", "mainline 6.18 and later"),
     ("6.19.2", "fixed", "6.18"),
     ("6.18.0-rc1", "fixed", "merge window"),
-    ("6.17.8", "fixed", "6.17.y stable branch carries"),
-    ("6.17.10", "fixed", "since 6.17.8"),
-    ("6.17.7", "not fixed", "only carries"),
+    ("6.17.8", "fixed", "6.17 stable branch: first fixed in 6.17.8; this kernel is 6.17.8"),
+    ("6.17.10", "fixed", "6.17 stable branch: first fixed in 6.17.8; this kernel is 6.17.10"),
+    ("6.17.7", "not fixed", "6.17 stable branch: first fixed in 6.17.8; this kernel is 6.17.7"),
     ("6.17.0", "not fixed", "mainline release older"),
     ("6.17.0-rc4", "not fixed", "older than 6.18"),
     ("6.11.0", "not fixed", "older than 6.18"),
@@ -81,11 +81,12 @@ def test_ordering():
     ("6.11.0-rc6-next-20240903-snp-host-f2a41ff576cc+", "not fixed", "predates"),
     ("6.18.0-rc3-next-20251020", "fixed", "after 6.18-rc1"),
     ("6.17.0-rc7-next-20250920", "unknown", "development cycle"),
-    ("6.12.50", "unknown", "6.12.y stable branch"),
+    ("6.12.50", "not fixed", "6.12 stable branch: 6.12.117 does not carry 38e5f33ee359"),
+    ("6.6.80", "unknown", "6.6 stable branch: not known whether it carries"),
     ("5.14.0-427.el9.x86_64", "unknown", "check for backports of f32fe7cb0198, 38e5f33ee359"),
     ("6.8.0-45-generic", "unknown", "vendor kernel"),
     ("5.3.0-29-generic", "unknown", "vendor kernel"),
-    ("6.1.0-56-amd64", "unknown", "vendor kernel"),
+    ("6.1.0-56-amd64", "unknown", "Debian 6.1.x (bookworm): 6.1.192 did not carry"),
     ("6.18.3-1-pve", "fixed", "based on 6.18.3"),
     (None, "unknown", "release not known"),
 ])
@@ -98,9 +99,14 @@ def test_fix_verdict(release, status, words):
 
 
 def test_vendor_mentions_base_from_banner():
+    # the table records that Debian 6.1.192-2 still has the old "copy" code (observed)
     verdict = fix_verdict("6.1.0-56-amd64", KDUMP_SERIES, banner=DEBIAN_BANNER)
-    assert verdict.status == "unknown"
+    assert verdict.status == "not fixed"
     assert "based on 6.1.192" in verdict.explanation
+    assert "Debian 6.1.x (bookworm): does not carry 38e5f33ee359" in verdict.explanation
+    # a kernel the table says nothing about stays unknown and asks for the vendor's changelog
+    verdict = fix_verdict("6.8.0-45-generic", KDUMP_SERIES, banner=UBUNTU_BANNER)
+    assert verdict.status == "unknown" and "based on 6.8.12" in verdict.explanation
     assert "check for backports" in verdict.explanation
 
 
@@ -118,7 +124,7 @@ def test_fix_merged_after_rc1():
 
 def test_no_fix_recorded_and_unknown_mainline():
     assert fix_verdict("6.11.0", []).status == "unknown"
-    verdict = fix_verdict("6.11.0", [FixRef(commit="9e249c484128", subject="x")])
+    verdict = fix_verdict("6.11.0", [FixRef(commit="abcdef123456", subject="x")])  # not in rules/fixes.yaml
     assert verdict.status == "unknown" and "not recorded" in verdict.explanation
 
 

@@ -352,3 +352,15 @@ def test_golden_files_catch_a_changed_finding_and_update_rewrites_them(tmp_path)
     assert "rules test --update" in missing[0].detail
     assert all(r.passed for r in run_fixtures([pack], update=True))
     assert all(r.passed for r in run_fixtures([pack])) and golden.exists()
+
+
+def test_sev_init_failure_names_the_firmware_status(tmp_path):
+    """grammars/fields.yaml decodes the firmware status (enum sev_ret_code) for the SEV-FW-INIT-FAILED title."""
+    from triage.engine import match
+    from triage.ingest import read_capture
+    log = tmp_path / "init.log"
+    log.write_text("[    0.000000] Linux version 6.16.3 (b@h) (gcc) #1 SMP\n"
+                   "[   11.702131] ccp 0000:42:00.1: SEV-SNP: SNP_INIT_EX failed rc -5, error 0x13\n")
+    rules = [r for r in load_rules() if r.id == "SEV-FW-INIT-FAILED"]
+    (finding,) = match([read_capture(str(log))], rules)
+    assert "HWSEV_RET_PLATFORM" in finding.title

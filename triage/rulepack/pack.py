@@ -9,11 +9,13 @@ from yaml.nodes import SequenceNode
 
 from ..errors import RuleError
 from ..paths import data_dir
-from .loader import build_rule
+from .loader import build_fixes, build_rule
 from .model import Rule
+from .releases import FixTable, register_table, set_shipped_loader
 from .schema import RuleFile
 
-__all__ = ["load_rule_file", "load_rules", "rule_files", "shipped_rules_dir"]
+__all__ = ["load_rule_file", "load_rules", "rule_files", "shipped_rules_dir", "load_fixes", "shipped_fixes",
+           "fixes_for", "FIXES_FILE"]
 
 
 #: largest rule file read (the shipped ones are 1-6 KiB)
@@ -35,10 +37,7 @@ def _refuse_aliases(text: str, path: Path) -> None:
                             file=path, line=event.start_mark.line + 1)
 
 
-def load_rule_file(path: str | Path) -> list[Rule]:
-    """Validate and load one rule file (a rule mapping or a list of them)."""
-    path = Path(path)
-    f = RuleFile(str(path))
+def _compose(path: Path, f: RuleFile):
     try:
         if path.stat().st_size > MAX_RULE_FILE:
             raise RuleError(f"larger than {MAX_RULE_FILE >> 10} KiB: not a rule file", file=path)
@@ -60,11 +59,67 @@ def load_rule_file(path: str | Path) -> list[Rule]:
         raise RuleError(f"broken YAML: {_first_line(exc)}", file=path) from None
     if node is None:
         raise RuleError("empty rule file", file=path, line=1)
+    return node
+
+
+#: the fixes table of a pack folder (release data of the commits rules name in fixed_by)
+FIXES_FILE = "fixes.yaml"
+_FIXES_CACHE: dict[tuple[str, int, int], FixTable] = {}
+
+
+def load_fixes(path: str | Path) -> FixTable:
+    """Validate and load a fixes table (cached while the file is unchanged)."""
+    path = Path(path)
+    try:
+        st = path.stat()
+    except OSError as exc:
+        raise RuleError(f"cannot read: {exc}", file=path) from None
+    key = (str(path.resolve()), st.st_mtime_ns, st.st_size)
+    if key not in _FIXES_CACHE:
+        f = RuleFile(str(path))
+        node = _compose(path, f)
+        try:
+            _FIXES_CACHE[key] = build_fixes(f, node)
+        except yaml.constructor.ConstructorError as exc:
+            mark = exc.problem_mark
+            raise RuleError(f"bad value: {exc.problem}", file=path, line=mark.line + 1 if mark else None) from None
+    return _FIXES_CACHE[key]
+
+
+def shipped_fixes() -> FixTable:
+    """The shipped fixes table (empty when the shipped pack has none)."""
+    path = shipped_rules_dir() / FIXES_FILE
+    return load_fixes(path) if path.is_file() else FixTable()
+
+
+def fixes_for(directory: str | Path) -> FixTable:
+    """The fixes a rule in ``directory`` may name: the shipped table plus that folder's fixes.yaml."""
+    directory = Path(directory)
+    table = FixTable(shipped_fixes().entries)
+    local = directory / FIXES_FILE
+    if local.is_file() and local.resolve() != (shipped_rules_dir() / FIXES_FILE).resolve():
+        mine = load_fixes(local)
+        table.update(mine)
+        register_table(mine)
+    return table
+
+
+def load_rule_file(path: str | Path, fixes: FixTable | None = None) -> list[Rule]:
+    """Validate and load one rule file (a rule mapping or a list of them).
+
+    ``fixes`` is the table ``fixed_by`` commits are resolved against; by default the
+    shipped ``rules/fixes.yaml`` plus a ``fixes.yaml`` beside the file.
+    """
+    path = Path(path)
+    f = RuleFile(str(path))
+    node = _compose(path, f)
+    if fixes is None:
+        fixes = fixes_for(path.parent)
     try:
         if isinstance(node, SequenceNode):
-            rules = [build_rule(f, item, f"[{i}]") for i, item in enumerate(node.value)]
+            rules = [build_rule(f, item, f"[{i}]", fixes) for i, item in enumerate(node.value)]
         else:
-            rules = [build_rule(f, node, "")]
+            rules = [build_rule(f, node, "", fixes)]
     except yaml.constructor.ConstructorError as exc:
         mark = exc.problem_mark
         raise RuleError(f"bad value: {exc.problem}", file=path,
@@ -82,7 +137,8 @@ def rule_files(directory: str | Path) -> list[Path]:
     directory = Path(directory)
     if directory.is_file():
         return [directory]
-    return sorted(p for p in directory.glob("*.y*ml") if p.suffix in (".yaml", ".yml") and p.is_file())
+    return sorted(p for p in directory.glob("*.y*ml")
+                  if p.suffix in (".yaml", ".yml") and p.is_file() and p.name != FIXES_FILE)
 
 
 def load_rules(extra_dirs: Iterable[str | Path] = (), *, shipped: bool = True) -> list[Rule]:
@@ -116,3 +172,6 @@ def load_rules(extra_dirs: Iterable[str | Path] = (), *, shipped: bool = True) -
                                     file=path, line=rule.line, field="override")
                 by_id[rule.id] = rule
     return list(by_id.values())
+
+
+set_shipped_loader(shipped_fixes)

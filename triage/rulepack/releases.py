@@ -12,8 +12,15 @@ prints into a :class:`Release`:
 
 ``fix_verdict(release, fixed_by)`` answers "does this kernel carry the fix?"
 with ``fixed`` / ``not fixed`` / ``unknown`` and a sentence saying why.  It
-only uses version arithmetic: a vendor kernel gets ``unknown`` (backports are
-invisible in the version) unless its upstream base is already new enough.
+only uses version arithmetic and the fixes table (``rules/fixes.yaml``: first
+release per stable branch, releases seen without the fix, distribution
+records): a vendor kernel gets ``unknown`` (backports are invisible in the
+version) unless its upstream base is already new enough or the table has a
+record for its distribution.  The verdict names the branch rule it used.
+
+This module is longer than 400 lines because release parsing, the fixes
+table's records and the verdict rules that read them belong together; a split
+into a separate fixes module is the natural next step.
 """
 from __future__ import annotations
 
@@ -21,13 +28,14 @@ import datetime as _dt
 import re
 from dataclasses import dataclass
 from functools import total_ordering
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from ..model import FixRef, Verdict
 
 __all__ = [
     "Release", "Verdict", "FixRef", "parse_release", "upstream_from_banner",
-    "fix_verdict", "MAINLINE_RELEASE_DATES",
+    "fix_verdict", "MAINLINE_RELEASE_DATES", "BranchFix", "DistroFix", "FixEntry", "FixTable", "DISTRO_NAMES",
+    "default_table",
 ]
 
 #: Mainline release dates (used only to place linux-next snapshots).
@@ -44,6 +52,7 @@ MAINLINE_RELEASE_DATES: dict[tuple[int, int], _dt.date] = {
     (6, 11): _dt.date(2024, 9, 15), (6, 12): _dt.date(2024, 11, 17), (6, 13): _dt.date(2025, 1, 19),
     (6, 14): _dt.date(2025, 3, 24), (6, 15): _dt.date(2025, 5, 25), (6, 16): _dt.date(2025, 7, 27),
     (6, 17): _dt.date(2025, 9, 28), (6, 18): _dt.date(2025, 11, 30),
+    (6, 19): _dt.date(2026, 2, 8),  # not checked against the tag: 6.19.6-rc1 was reviewed on 2026-02-28
 }
 
 _VERSION = re.compile(r"^\s*(\d+)\.(\d+)(?:\.(\d+))?(.*?)\s*$")
@@ -60,6 +69,7 @@ _DISTRO_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("suse", re.compile(r"^-\d+(?:\.\d+)+-(?:default|azure|rt|kvmsmall|64kb)$")),
     ("proxmox", re.compile(r"^-\d+-pve$")),
     ("arch", re.compile(r"^-arch\d+-\d+$")),
+    ("cip", re.compile(r"^-cip\d+(?:-rt\d+)?$")),
 )
 _GENERIC_ABI = re.compile(r"^[-+]\d+(?:[.\-_]\d+)*[.\-+][A-Za-z]")
 
@@ -188,11 +198,144 @@ def parse_release(text: str | None, banner: str | None = None) -> Release | None
             distro = "distribution"
     vendor = distro is not None
     upstream = upstream_from_banner(banner, (major, minor)) if vendor else None
-    if upstream is None and vendor and patch > 0 and distro in ("debian", "proxmox", "arch", "fedora"):
+    if upstream is None and vendor and patch > 0 and distro in ("debian", "proxmox", "arch", "fedora", "cip"):
         upstream = (major, minor, patch)  # "6.12.117+deb12-amd64": the number is upstream's
     return Release(text=text.strip(), major=major, minor=minor, patch=patch, rc=rc,
                    next_date=next_date, local=rest, vendor=vendor, distro=distro,
                    upstream=upstream, dirty=dirty)
+
+
+# --------------------------------------------------------------------------
+# the fixes table (rules/fixes.yaml): what is known about each fix's releases
+
+#: how verdicts name a distribution (Release.distro -> text)
+DISTRO_NAMES = {"debian": "Debian", "ubuntu": "Ubuntu", "rhel": "RHEL/CentOS Stream", "suse": "SUSE",
+                "fedora": "Fedora", "proxmox": "Proxmox", "arch": "Arch", "amazon": "Amazon Linux",
+                "cip": "CIP", "distribution": "distribution"}
+#: distribution ids a fixes table may name
+DISTROS = tuple(DISTRO_NAMES)
+DISTRO_STATUSES = ("carried", "not carried", "unknown")
+
+
+@dataclass(frozen=True)
+class BranchFix:
+    """One stable branch's record for a fix: its first release carrying it, or a release seen without it."""
+
+    branch: tuple[int, int]
+    first: str | None = None  # first release of the branch that carries the fix
+    not_in: str | None = None  # a release of the branch known not to carry it
+    confirmed: bool = False
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class DistroFix:
+    """One distribution kernel line's record for a fix."""
+
+    distro: str  # a Release.distro id: debian, ubuntu, rhel, suse, cip, ...
+    kernels: str  # how the line is named in verdicts: "6.12.x+deb13", "9 (5.14.0-*.el9)"
+    status: str  # carried | not carried | unknown
+    branch: tuple[int, int] | None = None  # upstream X.Y of the line (None: every kernel of the distro)
+    first: str | None = None  # upstream base from which it is carried
+    not_in: str | None = None  # upstream base seen without it
+    confirmed: bool = False
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class FixEntry:
+    """One commit of the fixes table."""
+
+    commit: str | None
+    subject: str
+    mainline: str | None
+    confirmed: bool
+    source: str
+    stable: tuple[BranchFix, ...] = ()
+    distributions: tuple[DistroFix, ...] = ()
+    fixes: tuple[str, ...] = ()  # commits this one repairs (regressions), for the report
+    path: str = ""
+    line: int = 0
+
+    def branches(self) -> dict[tuple[int, int], BranchFix]:
+        return {b.branch: b for b in self.stable}
+
+    def distro_entries(self, distro: str | None, branch: tuple[int, int]) -> list[DistroFix]:
+        """Records for this distribution: those of the kernel's X.Y first, then distribution-wide ones."""
+        mine = [d for d in self.distributions if d.distro == distro]
+        return [d for d in mine if d.branch == branch] + [d for d in mine if d.branch is None]
+
+    def ref(self) -> FixRef:
+        """The FixRef a rule carries (release numbers from the table)."""
+        return FixRef(commit=self.commit, subject=self.subject, mainline=self.mainline,
+                      stable=tuple(b.first for b in self.stable if b.first), unconfirmed=not self.confirmed)
+
+
+class FixTable:
+    """Fix entries by commit id (abbreviated ids match by prefix) or, without an id, by subject."""
+
+    def __init__(self, entries: Iterable[FixEntry] = ()) -> None:
+        self.entries: list[FixEntry] = []
+        for e in entries:
+            self.add(e)
+
+    def add(self, entry: FixEntry) -> None:
+        """Add or replace (same commit, or same subject without a commit)."""
+        self.entries = [e for e in self.entries if not _same_fix(e, entry)] + [entry]
+
+    def update(self, other: "FixTable") -> None:
+        for e in other.entries:
+            self.add(e)
+
+    def find(self, commit: str) -> list[FixEntry]:
+        commit = commit.lower()
+        return [e for e in self.entries if e.commit and (e.commit.startswith(commit) or commit.startswith(e.commit))]
+
+    def lookup(self, commit: str | None, subject: str | None = None) -> FixEntry | None:
+        if commit:
+            found = self.find(commit)
+            return found[0] if len(found) == 1 else None
+        if subject:
+            found = [e for e in self.entries if e.commit is None and e.subject == subject]
+            return found[0] if len(found) == 1 else None
+        return None
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+
+def _same_fix(a: FixEntry, b: FixEntry) -> bool:
+    if a.commit and b.commit:
+        return a.commit.startswith(b.commit) or b.commit.startswith(a.commit)
+    return a.commit is None and b.commit is None and a.subject == b.subject
+
+
+#: every table loaded so far (the shipped one first, then custom packs' fixes.yaml)
+_REGISTRY = FixTable()
+#: loads the shipped table; set by triage.rulepack.pack (which imports this module, not the reverse)
+_SHIPPED_LOADER: "Callable[[], FixTable] | None" = None
+_SHIPPED_LOADED = False
+
+
+def set_shipped_loader(loader: "Callable[[], FixTable]") -> None:
+    global _SHIPPED_LOADER
+    _SHIPPED_LOADER = loader
+
+
+def default_table() -> FixTable:
+    """The fixes known to this process: the shipped table plus any custom pack's table loaded since."""
+    global _SHIPPED_LOADED
+    if not _SHIPPED_LOADED and _SHIPPED_LOADER is not None:
+        _SHIPPED_LOADED = True
+        merged = FixTable(_SHIPPED_LOADER().entries)
+        merged.update(_REGISTRY)
+        _REGISTRY.entries = merged.entries
+    return _REGISTRY
+
+
+def register_table(table: FixTable) -> None:
+    """Make a loaded table's records available to fix_verdict() (called by the pack loader)."""
+    _REGISTRY.update(table)
 
 
 # --------------------------------------------------------------------------
@@ -213,28 +356,94 @@ def _merge_window(major: int, minor: int) -> tuple[_dt.date, _dt.date] | None:
     return opening, opening + _dt.timedelta(days=14)
 
 
-def _verdict_one(rel: Release, fix: FixRef) -> tuple[str, str]:
+def _distro_name(distro: str | None) -> str:
+    return DISTRO_NAMES.get(distro or "", (distro or "vendor").capitalize())
+
+
+def _branch_name(branch: tuple[int, int]) -> str:
+    return f"{branch[0]}.{branch[1]}"
+
+
+def _unconfirmed(confirmed: bool) -> str:
+    return "" if confirmed else " (not confirmed)"
+
+
+def _verdict_vendor(rel: Release, fix: FixRef, entry: "FixEntry | None", first: Release,
+                    first_name: str, caveat: str) -> tuple[str, str]:
+    base = rel.base
+    base_rel = Release(text=".".join(map(str, base)), major=base[0], minor=base[1], patch=base[2])
+    known_base = rel.upstream is not None
+    name = _distro_name(rel.distro)
+    if base_rel >= first:
+        return "fixed", (f"mainline {first_name} and later carry {{fix}}; this {name} kernel {rel.text} is "
+                         f"based on {base_rel.text}{caveat}")
+    for d in (entry.distro_entries(rel.distro, rel.branch) if entry else ()):
+        label = f"{name} {d.kernels}"
+        src = f" [{d.source}]"
+        if d.status == "carried":
+            if d.first and known_base:
+                since = parse_release(d.first)
+                if since is not None and base_rel < since:
+                    return "not fixed", (f"{label}: carries {{fix}} from {d.first}{_unconfirmed(d.confirmed)}; "
+                                         f"this kernel is based on {base_rel.text}{src}")
+            if d.first and not known_base:
+                continue
+            return "fixed", f"{label}: carries {{fix}}{_unconfirmed(d.confirmed)}; this kernel is {rel.text}{src}"
+        if d.status == "not carried":
+            if d.not_in and not known_base:
+                return "unknown", (f"{label}: {d.not_in} did not carry {{fix}}; this kernel is {rel.describe()}, "
+                                   f"its upstream base is not known (the banner shows it){src}")
+            if d.not_in and known_base:
+                seen = parse_release(d.not_in)
+                if seen is not None and base_rel > seen:
+                    return "unknown", (f"{label}: {d.not_in} did not carry {{fix}}; this kernel is based on "
+                                       f"the newer {base_rel.text}, check its changelog{src}")
+            return "not fixed", (f"{label}: does not carry {{fix}}{_unconfirmed(d.confirmed)}; "
+                                 f"this kernel is {rel.describe()}{src}")
+        return "unknown", f"{label}: backport status unknown for {{fix}}; this kernel is {rel.describe()}{src}"
+    stable = entry.branches() if entry else {s.branch: s for s in _stable_from_ref(fix)}
+    s = stable.get(base_rel.branch)
+    if s is not None and s.first and known_base:
+        since = parse_release(s.first)
+        if since is not None and base_rel >= since:
+            return "fixed", (f"{_branch_name(s.branch)} stable branch: first fixed in {s.first}"
+                             f"{_unconfirmed(s.confirmed)}; this {name} kernel is based on {base_rel.text} "
+                             f"(assuming the vendor kept {{fix}})")
+    return "unknown", (f"{name} {rel.text}: no backport record for {{fix}}; the version number cannot "
+                       f"show backports, check the vendor's changelog")
+
+
+def _stable_from_ref(fix: FixRef) -> list["BranchFix"]:
+    out = []
+    for text in fix.stable:
+        s = parse_release(text)
+        if s is not None:
+            out.append(BranchFix(branch=s.branch, first=text, confirmed=not fix.unconfirmed, source=""))
+    return out
+
+
+def _verdict_one(rel: Release, fix: FixRef, table: "FixTable | None" = None) -> tuple[str, str]:
     """(status, explanation template with a ``{fix}`` placeholder) for one fix."""
+    table = table if table is not None else default_table()
+    entry = table.lookup(fix.commit, fix.subject)
     caveat = " (release numbers for this fix are not confirmed)" if fix.unconfirmed else ""
+    for regression in (entry.fixes if entry else ()):
+        # a kernel that never had the regression this fix repairs does not need the fix
+        bad = table.lookup(regression)
+        if bad is None or bad.commit == (entry.commit if entry else None):
+            continue
+        status, why = _verdict_one(rel, bad.ref(), table)
+        if status == "not fixed":
+            return "fixed", (f"not needed: {{fix}} repairs the regression {bad.commit[:12]} "
+                             f"(\"{bad.subject}\"), which this kernel does not carry - "
+                             + why.replace("{fix}", bad.commit[:12]).replace("first fixed in", "first carried in"))
     first = parse_release(fix.mainline) if fix.mainline else None
     if first is None:
         return "unknown", f"first mainline release of {{fix}} is not recorded{caveat}"
     first_name = fix.mainline
-    # stable branches known to carry it
-    stable = [s for s in (parse_release(x) for x in fix.stable) if s is not None]
 
     if rel.vendor:
-        base = rel.base
-        base_rel = Release(text=".".join(map(str, base)), major=base[0], minor=base[1], patch=base[2])
-        if base_rel >= first:
-            return "fixed", (f"vendor kernel based on {base_rel.text}, which is not older than "
-                             f"{first_name} where {{fix}} landed{caveat}")
-        for s in stable:
-            if s.branch == base_rel.branch and rel.upstream is not None and base_rel >= s:
-                return "fixed", (f"vendor kernel based on {base_rel.text}; {s.text} carries {{fix}}"
-                                 f" (assuming the vendor kept it){caveat}")
-        return "unknown", (f"vendor kernel ({rel.describe()}): the version number cannot show backports; "
-                           f"check the vendor's changelog for {{fix}}")
+        return _verdict_vendor(rel, fix, entry, first, first_name, caveat)
 
     if rel.next_date is not None:
         window = _merge_window(first.major, first.minor)
@@ -261,8 +470,9 @@ def _verdict_one(rel: Release, fix: FixRef) -> tuple[str, str]:
     if rel.rc is not None:
         if rel.branch != first.branch:
             if rel < first:
-                return "not fixed", f"{rel.text} is older than {first_name}, where {{fix}} first landed{caveat}"
-            return "fixed", f"{rel.text} is newer than {first_name}, where {{fix}} first landed{caveat}"
+                return "not fixed", (f"mainline before {first_name} lacks {{fix}}; this kernel is {rel.text}, "
+                                     f"older than {first_name}{caveat}")
+            return "fixed", f"mainline {first_name} and later carry {{fix}}; this kernel is {rel.text}{caveat}"
         need = first.rc if first.rc is not None else 1
         if rel.rc >= need:
             how = "merge window" if first.rc is None else f"-rc{need}"
@@ -272,21 +482,31 @@ def _verdict_one(rel: Release, fix: FixRef) -> tuple[str, str]:
 
     # mainline X.Y.0 or stable X.Y.Z
     if rel >= first:
-        return "fixed", f"{rel.text} is not older than {first_name}, where {{fix}} first landed{caveat}"
+        return "fixed", f"mainline {first_name} and later carry {{fix}}; this kernel is {rel.text}{caveat}"
     if rel.patch == 0:
-        return "not fixed", (f"{rel.text} is a mainline release older than {first_name}, where "
-                             f"{{fix}} first landed{caveat}")
-    for s in stable:
-        if s.branch == rel.branch:
-            if rel.patch >= s.patch:
-                return "fixed", f"{rel.text}: the {s.major}.{s.minor}.y stable branch carries {{fix}} since {s.text}{caveat}"
-            return "not fixed", f"{rel.text}: the {s.major}.{s.minor}.y stable branch only carries {{fix}} from {s.text}{caveat}"
-    return "unknown", (f"{rel.text}: not known whether the {rel.major}.{rel.minor}.y stable branch carries "
-                       f"{{fix}}; check its changelog")
+        return "not fixed", (f"mainline before {first_name} lacks {{fix}}; this kernel is {rel.text}, a mainline "
+                             f"release older than {first_name}{caveat}")
+    branches = entry.branches() if entry else {s.branch: s for s in _stable_from_ref(fix)}
+    s = branches.get(rel.branch)
+    name = _branch_name(rel.branch)
+    if s is not None and s.first:
+        since = parse_release(s.first)
+        if since is not None:
+            status = "fixed" if rel.patch >= since.patch else "not fixed"
+            return status, (f"{name} stable branch: first fixed in {s.first}{_unconfirmed(s.confirmed)}; "
+                            f"this kernel is {rel.text}" + ("" if status == "fixed" else ", which lacks {fix}"))
+    if s is not None and s.not_in:
+        seen = parse_release(s.not_in)
+        if seen is not None and rel.patch <= seen.patch:
+            return "not fixed", (f"{name} stable branch: {s.not_in} does not carry {{fix}} yet"
+                                 f"{_unconfirmed(s.confirmed)} [{s.source}]; this kernel is {rel.text}")
+    note = f" [{s.source}]" if s is not None and s.source else ""
+    return "unknown", (f"{name} stable branch: not known whether it carries {{fix}}{note}; this kernel is "
+                       f"{rel.text}, check the {name}.y changelog")
 
 
 def fix_verdict(release: "str | Release | None", fixed_by: Iterable["FixRef | Mapping[str, Any]"],
-                banner: str | None = None) -> Verdict:
+                banner: str | None = None, table: "FixTable | None" = None) -> Verdict:
     """Does ``release`` carry every commit in ``fixed_by``?
 
     All fixed -> ``fixed``; any definitely missing -> ``not fixed``; else ``unknown``.
@@ -301,7 +521,7 @@ def fix_verdict(release: "str | Release | None", fixed_by: Iterable["FixRef | Ma
         if release:
             text = f"cannot parse kernel release {release!r}; check for {names}"
         return Verdict("unknown", text)
-    templated = [(f, *_verdict_one(rel, f)) for f in fixes]
+    templated = [(f, *_verdict_one(rel, f, table)) for f in fixes]
     results = [(f, status, template.replace("{fix}", f.name)) for f, status, template in templated]
     per_fix = tuple((f.commit[:12] if f.commit else f.subject, status, why) for f, status, why in results)
     statuses = {status for _, status, _ in results}
@@ -311,11 +531,7 @@ def fix_verdict(release: "str | Release | None", fixed_by: Iterable["FixRef | Ma
         status = "not fixed"
     else:
         status = "unknown"
-    if rel.vendor and status == "unknown":
-        missing = [f for f, s, _ in results if s != "fixed"]
-        names = ", ".join(f.commit[:12] if f.commit else f'"{f.subject}"' for f in missing)
-        explanation = f"vendor kernel {rel.describe()}, check for backports of {names}"
-    elif len(results) == 1:
+    if len(results) == 1:
         explanation = results[0][2]
     else:
         # group the fixes that share the same reason: "... where A, B first landed"
@@ -328,6 +544,10 @@ def fix_verdict(release: "str | Release | None", fixed_by: Iterable["FixRef | Ma
             names = ", ".join(f.commit[:12] if f.commit else f'"{f.subject}"' for f in group)
             parts.append(template.replace("{fix}", names))
         explanation = "; ".join(parts)
+    if rel.vendor and status == "unknown":
+        missing = [f for f, s, _ in results if s != "fixed"]
+        names = ", ".join(f.commit[:12] if f.commit else f'"{f.subject}"' for f in missing)
+        explanation = f"vendor kernel {rel.describe()}: {explanation}; check for backports of {names}"
     if rel.custom and not rel.vendor:
         explanation += f" (local build '{rel.local or '+'}': patches on top are not visible in the version)"
     return Verdict(status, explanation, per_fix)
