@@ -120,6 +120,7 @@ EXAMPLES = [
     ("kernel", "Decompressing Linux... Parsing ELF... done.", "decompressor", {}),
     ("kernel", "Starting crashdump kernel...", "crash_kexec", {}),
     ("amd_vi", "[Firmware Bug]: AMD-Vi: IOAPIC[4] not in IVRS table", "ioapic_not_in_ivrs", {}),
+    ("amd_vi", "[Firmware Bug]: AMD-Vi: No southbridge IOAPIC found", "no_southbridge_ioapic", {}),  # real 155
     ("amd_vi", "perf/amd_iommu: Detected AMD IOMMU #0 (2 banks, 4 counters/bank).", "perf_iommu_detected", {"iommu_index": 0}),
     ("sev", "kvm_amd: SEV-ES supported: 99 ASIDs", "kvm_sev_supported", {"asid_count": 99}),
     ("sev", "PSP driver not init", "psp_not_init", {}),
