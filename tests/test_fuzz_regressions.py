@@ -28,12 +28,7 @@ FUZZ = Path(__file__).resolve().parent / "fuzz"
 ROOT = FUZZ.parent.parent
 
 #: ``TARGET/FILE`` -> (failure signature as tests/fuzz/run.py names it, why it still fails).
-XFAIL: dict[str, tuple[str, str]] = {
-    "ingest/journal-marker-on-last-line.log": (
-        "contract-boots",
-        ("ingest/assemble.py:82: a '-- Boot X --' marker on the last line starts a boot at line+1: boot 1 is "
-         "'3-2', past the end; the marker line is in no boot's range yet counted as boot 1's plain line")),
-}
+XFAIL: dict[str, tuple[str, str]] = {}
 
 KNOWN_SIGNATURES = {target: {sig for key, (sig, _) in XFAIL.items() if key.split("/")[0] == target}
                     for target in targets.TARGETS}

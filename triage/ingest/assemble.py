@@ -79,8 +79,8 @@ class Assembler(LineJoins):
             return out
         if body[:3] == "-- " and _JOURNAL_BOOT.match(body):
             self._close_report(out)
+            self._plain(1, line.number)  # the marker belongs to the boot it ends
             self.boots.start("journal boot marker", line.number + 1)
-            self._plain(1, line.number)
             return out
         self._boundaries(line, out)
         if line.timestamp is None and line.wallclock is not None:

@@ -183,6 +183,10 @@ class BootTracker:
 
     def finish(self) -> list[Boot]:
         """Close the last boot and settle roles that only hindsight gives."""
+        last = self.boots[-1]
+        if len(self.boots) > 1 and last.first_line > last.last_line and not last.event_count:
+            self.boots.pop()  # a boot marker on the input's last line: nothing of that boot was captured
+            self.boots[-1].ended = "next boot"
         for before, after in zip(self.boots, self.boots[1:]):
             if after.role == "kdump" and before.role == "unknown" and before.ended == "panic" and before.kdump_loaded:
                 before.role, before.role_reason = "first", "panicked; the next boot is its kdump kernel"
