@@ -4,7 +4,6 @@ from __future__ import annotations
 import os
 import random
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -345,9 +344,19 @@ def test_unrelated_rules_cost_nothing(tmp_path):
         many.append(rule(tmp_path, f"match:\n  sequence:\n    - {{kind: sev, message: snp_init_failed, regex: 'x{i}'}}\n"
                          f"    - {{kind: amd_vi, message: completion_wait_timeout}}\n", f"R{i}.yaml"))
     index = EventIndex([cap])
-    start = time.perf_counter()
-    assert match([cap], many, index=index) == []
-    assert time.perf_counter() - start < 1.0
+    examined = []
+    real_test = Condition.test
+
+    def counting(self, event, skip=frozenset()):
+        examined.append(event)
+        return real_test(self, event, skip)
+
+    Condition.test = counting  # count the work instead of timing it (no timing asserts in the suite)
+    try:
+        assert match([cap], many, index=index) == []
+    finally:
+        Condition.test = real_test
+    assert examined == []  # not one of the 100,000 events was looked at
 
 
 # ---------------------------------------------------------------- the shipped pack on real captures
