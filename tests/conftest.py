@@ -28,3 +28,22 @@ def shared(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"{path} not present (the shared corpus lives beside the project)")
     return path
+
+
+def report_events(text: str | bytes):
+    """The kernel reports (any report kind) ingestion finds in a text."""
+    from triage.model import REPORT_KINDS
+
+    return [e for e in parse_text(text).events if e.kind in REPORT_KINDS]
+
+
+def first_report(text: str | bytes):
+    """The first report that is more than a bare call trace (fails the test when there is none)."""
+    found = [e for e in report_events(text) if e.kind != "call_trace"]
+    assert found, "no report"
+    return found[0]
+
+
+def frame_functions(event, reliable_only: bool = True) -> list:
+    """A report's call-trace functions, reliable frames only unless asked."""
+    return [f.function for f in event.get("frames") if f.reliable or not reliable_only]

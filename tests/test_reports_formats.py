@@ -8,23 +8,12 @@ the real-dev captures, or a public bug report.
 from __future__ import annotations
 
 from triage.ingest import reports
-from triage.model import REPORT_KINDS
 
-from .conftest import parse_text
-
-
-def _reports(text: str):
-    return [e for e in parse_text(text).events if e.kind in REPORT_KINDS]
+from .conftest import first_report as _report
+from .conftest import frame_functions as _functions
+from .conftest import report_events as _reports
 
 
-def _report(text: str):
-    found = [e for e in _reports(text) if e.kind != "call_trace"]
-    assert found, "no report"
-    return found[0]
-
-
-def _functions(event, reliable_only: bool = True):
-    return [f.function for f in event.get("frames") if f.reliable or not reliable_only]
 
 
 # ------------------------------------------------------------------ WARNING headers
