@@ -70,7 +70,8 @@ def _cmd_analyze(options: argparse.Namespace) -> int:
     bar = ProgressBar(not options.quiet)
     try:
         report = analyze(options.files, rule_dirs=options.rules, vmcore=options.vmcore, vmlinux=options.vmlinux,
-                         progress=bar.for_input if bar.enabled else None)
+                         progress=bar.for_input if bar.enabled else None,
+                         all_events=bool(options.why_not))  # --why-not counts the events no condition passed
     finally:
         bar.close()
     if options.why_not:

@@ -87,14 +87,27 @@ def union(index: EventIndex, step: Step, scope: ScopeKey) -> list[Event]:
     return out
 
 
-def _find_count(events: list[Event], start: int, step: Step) -> tuple[int | None, str]:
-    """Index of the event completing ``at_least`` (within the window), or None + why."""
+def _find_count(events: list[Event], start: int, step: Step, weights: dict[int, int]) -> tuple[int | None, str]:
+    """Index of the event completing ``at_least`` (within the window), or None + why.
+
+    ``weights`` (EventIndex.weights) count the events a summary dropped; a time window is
+    decided on the kept events only.
+    """
     n = step.at_least
-    avail = len(events) - start
+    if weights:
+        avail = len(events) - start + sum(weights.get(id(e), 0) for e in events[start:])
+    else:
+        avail = len(events) - start
     if avail < n:
         return None, f"found {avail}, need {n}"
     if n == 1 or step.within is None:
-        return start + n - 1, ""
+        if not weights:
+            return start + n - 1, ""
+        total = 0
+        for i in range(start, len(events)):
+            total += 1 + weights.get(id(events[i]), 0)
+            if total >= n:
+                return i, ""
     window: deque[float] = deque()
     best = 0
     stamped = False
@@ -111,7 +124,8 @@ def _find_count(events: list[Event], start: int, step: Step) -> tuple[int | None
         if len(window) > best:
             best = len(window)
     if not stamped:
-        return start + n - 1, "no timestamps: time window not checked"
+        return _find_count(events, start, Step(step.conditions, step.label, n), weights)[0], \
+            "no timestamps: time window not checked"
     return None, f"at most {best} within {step.within:g} s (need {n})"
 
 
@@ -162,7 +176,7 @@ class Evaluator:
                 events = [only_event]
             lines = [e.line for e in events] if len(events) < 64 else self.index.lines_of(events)
             start = bisect.bisect_right(lines, prev_line)
-            pos, why = _find_count(events, start, step)
+            pos, why = _find_count(events, start, step, self.index.weights)
             if pos is None:
                 ok = False
                 if tracer:
@@ -176,11 +190,11 @@ class Evaluator:
             prev_line = events[pos].line
             if tracer:
                 tracer.add("sequence", step.label, step.describe(), "matched",
-                           f"{len(tail)} event(s) from line {tail[0].line}" + (f"; {why}" if why else ""),
+                           f"{self.index.count(tail)} event(s) from line {tail[0].line}" + (f"; {why}" if why else ""),
                            [e.line for e in tail[:5]])
         for step in pat.all:
             events = union(self.index, step, scope)
-            pos, why = _find_count(events, 0, step)
+            pos, why = _find_count(events, 0, step, self.index.weights)
             if pos is None:
                 ok = False
                 if tracer:
@@ -192,7 +206,7 @@ class Evaluator:
             hits.append(StepHit(step, events, events[pos].line))
             if tracer:
                 tracer.add("all", step.label, step.describe(), "matched",
-                           f"{len(events)} event(s)", [e.line for e in events[:5]])
+                           f"{self.index.count(events)} event(s)", [e.line for e in events[:5]])
         if not ok:
             if tracer:
                 for step in pat.absent:
@@ -205,7 +219,7 @@ class Evaluator:
             hi = by_label[step.before].at_line if step.before else None
             if lo >= 0 or hi is not None:
                 events = [e for e in events if e.line > lo and (hi is None or e.line < hi)]
-            if len(events) >= step.at_least:
+            if self.index.count(events) >= step.at_least:
                 ok = False
                 if tracer:
                     tracer.add("absent", step.label, step.describe(), "violated",

@@ -52,38 +52,41 @@ def _group_key(e: Event) -> tuple:
     return (e.kind, e.message, e.fields.get("event_type"))
 
 
-def _groups(evs: list[Event]) -> list[EvidenceGroup]:
+def _groups(evs: list[Event], index: EventIndex) -> list[EvidenceGroup]:
+    weights = index.weights
     if len(evs) > 2000 and _group_key(evs[0]) == _group_key(evs[-1]):
         # long runs (event storms): one group, without walking every event
-        keyed = {_group_key(evs[0]): [evs[0], evs[-1], len(evs)]}
+        keyed = {_group_key(evs[0]): [evs[0], evs[-1], index.count(evs)]}
     else:
         keyed = {}
         for e in evs:
             k = _group_key(e)
             g = keyed.get(k)
+            n = 1 + weights.get(id(e), 0) if weights else 1
             if g is None:
-                keyed[k] = [e, e, 1]
+                keyed[k] = [e, e, n]
             else:
                 g[1] = e
-                g[2] += 1
+                g[2] += n
     return [EvidenceGroup(event_text(first), n, first.line, last.line if n > 1 else first.end_line,
                           first.timestamp, last.timestamp) for first, last, n in keyed.values()]
 
 
-def _evidence(hit: StepHit, role: str) -> Evidence:
+def _evidence(hit: StepHit, role: str, index: EventIndex) -> Evidence:
     evs = hit.events
     keep = evs if len(evs) <= 2 * _EVIDENCE_KEEP else evs[:_EVIDENCE_KEEP] + evs[-_EVIDENCE_KEEP:]
-    return Evidence(label=hit.step.label, role=role, count=len(evs), events=list(keep),
-                    first_line=evs[0].line, last_line=evs[-1].end_line if len(evs) == 1 else evs[-1].line,
+    count = index.count(evs)
+    return Evidence(label=hit.step.label, role=role, count=count, events=list(keep),
+                    first_line=evs[0].line, last_line=evs[-1].end_line if count == 1 else evs[-1].line,
                     first_timestamp=evs[0].timestamp, last_timestamp=evs[-1].timestamp, boot=evs[0].boot,
-                    description=hit.step.describe(), groups=_groups(evs))
+                    description=hit.step.describe(), groups=_groups(evs, index))
 
 
 def make_finding(index: EventIndex, rule: Rule, alt: int, pat: Pattern, capture_i: int, boots: list[int],
                   hits: list[StepHit], support: list[StepHit], notes: list[str],
                   vmcore: Mapping[str, Any] | None) -> Finding:
     cap = index.captures[capture_i]
-    evidence = [_evidence(h, "required") for h in hits] + [_evidence(h, "supporting") for h in support]
+    evidence = [_evidence(h, "required", index) for h in hits] + [_evidence(h, "supporting", index) for h in support]
     main_boot = boots[-1]
     if pat.scope == "source" and hits:
         main_boot = hits[-1].events[0].boot

@@ -52,8 +52,10 @@ class BootInfo:
 class EventIndex:
     """Events of several captures grouped by (kind, message) and by boot."""
 
-    def __init__(self, captures: Sequence[Capture]) -> None:
+    def __init__(self, captures: Sequence[Capture], weights: dict[int, int] | None = None) -> None:
         self.captures = list(captures)
+        #: id(event) -> alike events a bounded summary dropped just before it (triage.engine.summary)
+        self.weights = weights or {}
         self.km: dict[tuple[str, str | None], dict[ScopeKey, list[Event]]] = {}
         self.kinds: dict[str, set[tuple[str, str | None]]] = {}
         self.boots: dict[ScopeKey, BootInfo] = {}
@@ -233,6 +235,13 @@ class EventIndex:
                     index[key] = lst
             self._field_index[fk] = index
         return index
+
+    def count(self, events: Sequence[Event]) -> int:
+        """How many events ``events`` stand for: each kept event plus the alike ones dropped before it."""
+        weights = self.weights
+        if not weights:
+            return len(events)
+        return len(events) + sum(weights.get(id(e), 0) for e in events)
 
     def lines_of(self, events: list[Event]) -> list[int]:
         key = id(events)

@@ -4,7 +4,7 @@ This is the entry point the CLI, the rule engine and the vmcore stage use.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from .assemble import Assembler
 from .scan import KernelText, scan
@@ -45,23 +45,29 @@ def iter_everything(source: str | Input) -> Iterator[Event]:
     return _events(item, asm, everything=True)
 
 
-def _read(source: str | Input, keep: bool) -> Capture:
+def _read(source: str | Input, keep: bool, sink: Callable[[Event], None] | None = None) -> Capture:
     item = _input(source)
     asm = Assembler(item.name)
     events: list[Event] = []
+    counted = 0
     problem = None
     kernel_text = KernelText()
     try:
         for event in _events(item, asm, kernel_text=kernel_text):
-            if keep:
+            if sink is not None:
+                sink(event)
+                counted += 1
+            elif keep:
                 events.append(event)
+            else:
+                counted += 1
     except TruncatedInput as exc:  # keep the readable part; the capture says what was lost
         problem = str(exc)
     boots = asm.boots.boots
     if not kernel_text.seen and not any(b.event_count or b.release or b.command_line for b in boots):
         boots = []  # nothing a kernel printed: prose, code, userspace logs, an empty file
     return Capture(
-        source=item.name, boots=boots, events=events,
+        source=item.name, boots=boots, events=events, summarised=counted,
         total_lines=asm.total_lines, plain_lines=asm.plain_lines, torn_lines=asm.torn_lines,
         truncated_lines=asm.truncated_lines, formats=dict(asm.formats), input_error=problem,
     )
@@ -72,13 +78,16 @@ def read_boots(source: str | Input) -> Capture:
     return _read(source, keep=False)
 
 
-def read_capture(source: str | Input) -> Capture:
+def read_capture(source: str | Input, *, sink: Callable[[Event], None] | None = None) -> Capture:
     """Everything ingestion learns from one input (a path, '-' or an Input).
+
+    With ``sink``, each event goes to ``sink`` as it is read instead of into the capture (whose
+    ``summarised`` then counts them): the main job's bounded summary (triage/engine/summary.py).
 
     An empty input, or one with no kernel event at all, has no boots.  A compressed input that ends early gives the
     capture of its readable part with ``input_error`` saying what happened.
     """
-    return _read(source, keep=True)
+    return _read(source, keep=True, sink=sink)
 
 
 def read_captures(sources: list[str]) -> list[Capture]:

@@ -164,6 +164,12 @@ class Capture:
     truncated_lines: int = 0
     formats: dict[str, int] = field(default_factory=dict)  # origin -> line count
     input_error: str | None = None  # the input could not be read to its end (e.g. a truncated .gz)
+    summarised: int = 0  # events read but not in ``events`` (a bounded summary kept the others)
+
+    @property
+    def event_total(self) -> int:
+        """Every event the input held, kept or not."""
+        return len(self.events) + self.summarised
 
     @property
     def empty(self) -> bool:

@@ -120,7 +120,7 @@ class Report:
             "schema": SCHEMA_VERSION,
             "sources": [
                 {"source": c.source, "total_lines": c.total_lines, "plain_lines": c.plain_lines,
-                 "event_count": len(c.events), "formats": c.formats, "input_error": c.input_error,
+                 "event_count": c.event_total, "formats": c.formats, "input_error": c.input_error,
                  "boots": [b.to_dict() for b in c.boots]}
                 for c in self.captures
             ],

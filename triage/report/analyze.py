@@ -10,7 +10,7 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 
-from ..engine import Explanation, explain, match
+from ..engine import EventIndex, Explanation, Summary, explain, match
 from ..errors import VmcoreError
 from ..ingest import Input, read_capture
 from ..model import VMCORE_LOG_SUFFIX, Capture, Report, VmcoreFacts
@@ -29,27 +29,48 @@ def analyze(
     vmlinux: str | None = None,
     rules: Sequence[Rule] | None = None,
     progress: Callable[[str], Callable[[int, int | None], None]] | None = None,
+    all_events: bool = False,
 ) -> Report:
     """Parse the captures, split boots, match the rule packs, assess the capture.
 
     ``files`` are paths (or '-' for stdin); ``rule_dirs`` add custom packs;
     ``vmcore`` (with ``vmlinux``) adds the crashed kernel's memory state;
     ``progress(name)`` gives a callback told how far the reading of that input got.
+    The rules are matched on a bounded summary of each input (triage/engine/summary.py), so
+    memory does not grow with the input and ``report.captures[i].events`` holds only the events
+    the summary kept; ``all_events=True`` keeps every event instead (as does a vmcore, whose
+    cross-checks read every AMD-Vi line). Findings are the same either way.
     """
     if isinstance(files, str):
         files = [files]
     inputs = [Input.from_arg(f) for f in _distinct(files)]
     if progress is not None:
         inputs = [replace(item, progress=progress(item.name)) for item in inputs]
-    captures = [read_capture(item) for item in inputs]
     rule_list = list(rules) if rules is not None else load_rules(rule_dirs)
+    if all_events or vmcore is not None:
+        captures, weights = [read_capture(item) for item in inputs], None
+    else:
+        captures, weights = _summarised(inputs, rule_list)
     facts, problem = None, None
     if vmcore is not None:
         try:
             facts = _inspect(vmcore, vmlinux, live=False)
         except VmcoreError as exc:  # the console logs are still diagnosed; the report says what was skipped
             problem = str(exc)
-    return _diagnose(captures, rule_list, facts, vmcore, problem)
+    return _diagnose(captures, rule_list, facts, vmcore, problem, weights)
+
+
+def _summarised(inputs: list[Input], rules: list[Rule]) -> tuple[list[Capture], dict[int, int]]:
+    """Each input read into a bounded summary: the captures hold the kept events only."""
+    captures, weights = [], {}
+    for item in inputs:
+        summary = Summary(rules)
+        capture = read_capture(item, sink=summary.add)
+        kept, kept_weights = summary.finish()
+        capture.events, capture.summarised = kept, capture.summarised - len(kept)
+        weights.update(kept_weights)
+        captures.append(capture)
+    return captures, weights
 
 
 def _distinct(files: Sequence[str]) -> list[str]:
@@ -96,9 +117,10 @@ def _inspect(path: str | None, vmlinux: str | None, live: bool, with_log: bool =
 
 
 def _diagnose(captures: list[Capture], rules: list[Rule], facts: VmcoreFacts | None,
-              vmcore_path: str | None, vmcore_error: str | None = None) -> Report:
+              vmcore_path: str | None, vmcore_error: str | None = None,
+              weights: dict[int, int] | None = None) -> Report:
     facts_dict = facts.to_dict() if facts is not None else None
-    findings = match(captures, rules, vmcore=facts_dict)
+    findings = match(captures, rules, vmcore=facts_dict, index=EventIndex(captures, weights))
     if vmcore_error is not None:
         for finding in findings:
             if finding.vmcore is not None:

@@ -60,7 +60,7 @@ def _capture_notes(capture: Capture, snp_findings: list[Finding]) -> list[Qualit
 
     boots = capture.boots
     kernel_boots = [b for b in boots if b.event_count or b.release or b.command_line]
-    if not capture.events:
+    if not capture.event_total:
         note("no-kernel-events", "warning", None,
              "No kernel events were found: this may not be a kernel console capture, or it holds only userspace output.",
              "The serial console / BMC SOL log, 'journalctl -k -b -1 -o short-monotonic', or 'dmesg' of the failing host.")
