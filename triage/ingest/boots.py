@@ -9,7 +9,12 @@ kernel prints nothing new after it).
 """
 from __future__ import annotations
 
+import pickle
 import re
+import tempfile
+from array import array
+from collections.abc import Callable, Iterator, Sequence
+from typing import overload
 
 from ..model import KDUMP_ONLY_MESSAGES, Boot, Event
 
@@ -31,12 +36,87 @@ PANIC_TRAILER = {
 }
 
 
+#: boots kept in memory: the most recent ones (a boot this far back is closed: no event lands in it)
+BOOTS_IN_MEMORY = 256
+
+
+class BootStore(Sequence[Boot]):
+    """The boots of one source: the latest BOOTS_IN_MEMORY in memory, older ones in an unlinked
+    temporary file (a capture of a million boots must not hold a million Boot objects).
+
+    Reading a spilled boot gives a copy; the tracker only changes boots still in memory.
+    """
+
+    def __init__(self, settle: Callable[[Boot, Boot], None] | None = None) -> None:
+        self._recent: list[Boot] = []
+        self._first = 0  # index in the sequence of self._recent[0]
+        self._file = None
+        self._offsets = array("Q")
+        self._settle = settle  # called with (boot, the boot after it) before a boot is spilled
+
+    def append(self, boot: Boot) -> None:
+        self._recent.append(boot)
+        if len(self._recent) > 2 * BOOTS_IN_MEMORY:
+            self._spill(len(self._recent) - BOOTS_IN_MEMORY)
+
+    def _spill(self, count: int) -> None:
+        if self._file is None:
+            self._file = tempfile.TemporaryFile(prefix="snp-triage-boots-")
+        out = self._file
+        out.seek(0, 2)
+        for i in range(count):
+            boot = self._recent[i]
+            if self._settle is not None:
+                self._settle(boot, self._recent[i + 1])
+            self._offsets.append(out.tell())
+            pickle.dump(boot, out, protocol=pickle.HIGHEST_PROTOCOL)
+        del self._recent[:count]
+        self._first += count
+
+    def pop(self) -> Boot:
+        return self._recent.pop()
+
+    def __len__(self) -> int:
+        return self._first + len(self._recent)
+
+    @overload
+    def __getitem__(self, i: int) -> Boot: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[Boot]: ...
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        if i >= self._first:
+            return self._recent[i - self._first]
+        assert self._file is not None
+        self._file.seek(self._offsets[i])
+        return pickle.load(self._file)
+
+    def __iter__(self) -> Iterator[Boot]:
+        if self._file is not None and self._first:
+            self._file.seek(0)
+            for _ in range(self._first):
+                yield pickle.load(self._file)
+        yield from list(self._recent)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    def __repr__(self) -> str:
+        return f"BootStore({len(self)} boots, {self._first} on disk)"
+
+
 class BootTracker:
     """Keeps the current boot of one source and closes it when the next starts."""
 
     def __init__(self, source: str) -> None:
         self.source = source
-        self.boots: list[Boot] = []
+        self.boots = BootStore(_settle_roles)
         self.current = Boot(source=source, index=0, first_line=1, last_line=0, started_by="start of input")
         self.boots.append(self.current)
         self.index = 0  # of the current boot
@@ -145,7 +225,7 @@ class BootTracker:
 
     def record(self, event: Event) -> None:
         """Update the boot the event belongs to."""
-        boot = self.boots[event.boot]
+        boot = self.boots[event.boot] if event.boot >= self.index - BOOTS_IN_MEMORY else Boot(self.source, event.boot, 0, 0, "")
         boot.event_count += 1
         if event.end_line > boot.last_line:
             boot.last_line = event.end_line
@@ -181,13 +261,19 @@ class BootTracker:
             boot.ended = "panic"
             boot.panic_message = event.fields.get("panic_message")
 
-    def finish(self) -> list[Boot]:
+    def finish(self) -> BootStore:
         """Close the last boot and settle roles that only hindsight gives."""
         last = self.boots[-1]
         if len(self.boots) > 1 and last.first_line > last.last_line and not last.event_count:
             self.boots.pop()  # a boot marker on the input's last line: nothing of that boot was captured
             self.boots[-1].ended = "next boot"
-        for before, after in zip(self.boots, self.boots[1:]):
-            if after.role == "kdump" and before.role == "unknown" and before.ended == "panic" and before.kdump_loaded:
-                before.role, before.role_reason = "first", "panicked; the next boot is its kdump kernel"
+        recent = self.boots._recent
+        for before, after in zip(recent, recent[1:]):
+            _settle_roles(before, after)
         return self.boots
+
+
+def _settle_roles(before: Boot, after: Boot) -> None:
+    """A boot that panicked with kdump loaded, followed by a kdump kernel, was the first kernel."""
+    if after.role == "kdump" and before.role == "unknown" and before.ended == "panic" and before.kdump_loaded:
+        before.role, before.role_reason = "first", "panicked; the next boot is its kdump kernel"

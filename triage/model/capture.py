@@ -7,6 +7,7 @@ objects the CLI prints.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -156,7 +157,7 @@ class Capture:
     """Everything ingestion learnt from one input."""
 
     source: str
-    boots: list[Boot]
+    boots: Sequence[Boot]  # a list, or for long captures triage.ingest.boots.BootStore (older boots on disk)
     events: list[Event]
     total_lines: int
     plain_lines: int
