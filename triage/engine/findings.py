@@ -12,6 +12,7 @@ from ..rulepack.releases import fix_verdict
 from .evaluate import StepHit
 from .facts import evaluate_vmcore
 from .index import EventIndex, event_text
+from .platform import PlatformCheck, raise_confidence
 
 __all__ = ["make_finding"]
 
@@ -84,7 +85,7 @@ def _evidence(hit: StepHit, role: str, index: EventIndex) -> Evidence:
 
 def make_finding(index: EventIndex, rule: Rule, alt: int, pat: Pattern, capture_i: int, boots: list[int],
                   hits: list[StepHit], support: list[StepHit], notes: list[str],
-                  vmcore: Mapping[str, Any] | None) -> Finding:
+                  vmcore: Mapping[str, Any] | None, *, platform: PlatformCheck | None = None) -> Finding:
     cap = index.captures[capture_i]
     evidence = [_evidence(h, "required", index) for h in hits] + [_evidence(h, "supporting", index) for h in support]
     main_boot = boots[-1]
@@ -129,13 +130,20 @@ def make_finding(index: EventIndex, rule: Rule, alt: int, pat: Pattern, capture_
         elif vm.status == "incomplete":
             caveats.append("vmcore facts missing: " + ", ".join(
                 r["fact"] + (f" ({r['why']})" if r.get("why") else "") for r in vm.checks if r["result"] == "missing"))
+    confidence = raise_confidence(pat.confidence, platform)
+    reason = pat.label or ("the rule's chain" if len(rule.match) == 1 else f"alternative {alt + 1}")
+    if confidence != pat.confidence and platform is not None:
+        reason += f"; {pat.confidence} from the log, {confidence} with " + "; ".join(platform.raised_by)
+    if platform is not None and platform.unseen:
+        caveats.append("the capture does not show the machine's " + ", ".join(platform.unseen)
+                       + " (no CPU, IOMMU or SEV identification lines): the platform is assumed to fit")
     return Finding(
         rule_id=rule.id, title=_fill(rule.title, hits), severity=rule.severity, source=cap.source,
         boot=main_boot, boots=boots, boot_role=info.role if info else "unknown",
         release=release, evidence=evidence, summary=_fill(rule.summary, hits), remedy=_fill(rule.remedy, hits),
         references=list(rule.references), fix=fix, caveats=list(dict.fromkeys(caveats)), vmcore=vm,
         alternative=alt, alternative_label=pat.label, needs_vmcore=rule.needs_vmcore,
-        tags=list(rule.tags), consequence_of=list(rule.consequence_of), confidence=pat.confidence,
-        confidence_reason=pat.label or ("the rule's chain" if len(rule.match) == 1 else f"alternative {alt + 1}"),
-        to_confirm=_fill(pat.confirm_with, hits) if pat.confidence != "confirmed" else "",
+        tags=list(rule.tags), consequence_of=list(rule.consequence_of), confidence=confidence,
+        confidence_reason=reason, platform=list(platform.decided) if platform else [],
+        to_confirm=_fill(pat.confirm_with, hits) if confidence != "confirmed" else "",
     )

@@ -159,6 +159,7 @@ class Finding:
     to_confirm: str = ""  # what would make it confirmed (a line, a log, a vmcore), when it is not
     tags: list[str] = field(default_factory=list)  # the rule's tags (snp, iommu, kdump, generic)
     consequence_of: list[str] = field(default_factory=list)  # rule ids this finding follows from
+    platform: list[str] = field(default_factory=list)  # the machine facts its rule's platform block looked at
 
     @property
     def lines(self) -> list[int]:
@@ -182,5 +183,5 @@ class Finding:
             "alternative": self.alternative, "alternative_label": self.alternative_label,
             "needs_vmcore": self.needs_vmcore, "confidence": self.confidence,
             "confidence_reason": self.confidence_reason, "to_confirm": self.to_confirm,
-            "tags": self.tags, "consequence_of": self.consequence_of,
+            "tags": self.tags, "consequence_of": self.consequence_of, "platform": self.platform,
         }
