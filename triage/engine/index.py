@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Sequence
 
 from ..ingest.envelope import parse_line
@@ -49,6 +50,33 @@ class BootInfo:
     banner: str | None = None
 
 
+class _BootInfos(Mapping):
+    """(capture, boot) -> BootInfo, built when first asked for (a capture may hold a million boots)."""
+
+    def __init__(self, index: "EventIndex") -> None:
+        self._index = index
+        self._built: dict[ScopeKey, BootInfo] = {}
+
+    def __getitem__(self, scope: ScopeKey) -> BootInfo:
+        info = self._built.get(scope)
+        if info is None:
+            ci, bi = scope
+            boot_of = self._index._boot_of.get(ci)
+            boot = boot_of(bi) if boot_of is not None and bi is not None else None
+            if boot is None:
+                raise KeyError(scope)
+            info = self._built[scope] = self._index._boot_info(ci, self._index.captures[ci], boot)
+        return info
+
+    def __iter__(self) -> Iterator[ScopeKey]:
+        for ci, order in self._index.boot_order.items():
+            for bi in order:
+                yield (ci, bi)
+
+    def __len__(self) -> int:
+        return sum(len(order) for order in self._index.boot_order.values())
+
+
 class EventIndex:
     """Events of several captures grouped by (kind, message) and by boot."""
 
@@ -58,15 +86,19 @@ class EventIndex:
         self.weights = weights or {}
         self.km: dict[tuple[str, str | None], dict[ScopeKey, list[Event]]] = {}
         self.kinds: dict[str, set[tuple[str, str | None]]] = {}
-        self.boots: dict[ScopeKey, BootInfo] = {}
-        self.boot_order: dict[int, list[int]] = {}
+        self.boots = _BootInfos(self)
+        self.boot_order: dict[int, Sequence[int]] = {}
+        self._boot_of: dict[int, Callable[[int], Boot | None]] = {}
         self._cache: dict[tuple[str, ScopeKey], list[Event]] = {}
         self._lines_cache: dict[int, list[int]] = {}
         self._field_index: dict[tuple, dict[Any, list[Event]]] = {}
         self.platform_cache: dict[ScopeKey, dict[str, Any]] = {}  # engine/platform.py: facts per input
         km = self.km
         for ci, cap in enumerate(self.captures):
-            boots = {b.index: b for b in cap.boots}
+            # ingestion numbers boots 0.. in order (triage/ingest/boots.py); a million of them are not read here
+            stored = not isinstance(cap.boots, list)
+            boots: dict[int, Boot] = {} if stored else {b.index: b for b in cap.boots}
+            count = len(cap.boots)
             for ev in cap.events:
                 key = (ev.kind, ev.message)
                 per = km.get(key)
@@ -77,7 +109,8 @@ class EventIndex:
                 lst = per.get(scope)
                 if lst is None:
                     per[scope] = [ev]
-                    if ev.boot not in boots:  # an event outside every known boot: synthesise one
+                    if ev.boot not in boots and not (stored and 0 <= ev.boot < count):
+                        # an event outside every known boot: synthesise one
                         boots[ev.boot] = Boot(source=cap.source, index=ev.boot, first_line=ev.line,
                                               last_line=ev.end_line, started_by="unknown")
                 else:
@@ -86,9 +119,14 @@ class EventIndex:
                 for scope, lst in per.items():
                     if scope[0] == ci and any(lst[i].line > lst[i + 1].line for i in range(len(lst) - 1)):
                         lst.sort(key=lambda e: (e.line, e.end_line))
-            self.boot_order[ci] = sorted(boots)
-            for bi, boot in boots.items():
-                self.boots[(ci, bi)] = self._boot_info(ci, cap, boot)
+            if stored and not boots:
+                self.boot_order[ci] = range(count)
+                self._boot_of[ci] = lambda bi, b=cap.boots, n=count: b[bi] if 0 <= bi < n else None
+            else:
+                if stored:
+                    boots.update((b.index, b) for b in cap.boots)
+                self.boot_order[ci] = sorted(boots)
+                self._boot_of[ci] = boots.get
 
     def _boot_info(self, ci: int, cap: Capture, boot: Boot) -> BootInfo:
         """The role rules see: the boot's own (triage/ingest/boots.py decides it while reading), except
@@ -148,10 +186,7 @@ class EventIndex:
             if not per:
                 continue
             if scope[1] is None:
-                for bi in self.boot_order.get(scope[0], ()):
-                    lst = per.get((scope[0], bi))
-                    if lst:
-                        lists.append(lst)
+                lists.extend(per[s] for s in sorted(s for s in per if s[0] == scope[0]) if per[s])
             else:
                 lst = per.get(scope)
                 if lst:

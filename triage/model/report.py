@@ -114,14 +114,15 @@ class Report:
         return {"path": self.vmcore_path, "facts": self.vmcore.to_dict(),
                 "cross_checks": [c.to_dict() for c in self.cross_checks]}
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, boots: bool = True) -> dict[str, Any]:
+        """The JSON document (``boots=False``: each source's boots left out, for writers that stream them)."""
         root = self.root_cause
         return {
             "schema": SCHEMA_VERSION,
             "sources": [
                 {"source": c.source, "total_lines": c.total_lines, "plain_lines": c.plain_lines,
                  "event_count": c.event_total, "formats": c.formats, "input_error": c.input_error,
-                 "boots": [b.to_dict() for b in c.boots]}
+                 "boots": [b.to_dict() for b in c.boots] if boots else []}
                 for c in self.captures
             ],
             "findings": [f.to_dict() for f in self.findings],

@@ -4,11 +4,11 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TextIO
 
 from ..model import Report
 
-__all__ = ["json_line", "write_jsonl", "json_text", "report_json", "finite"]
+__all__ = ["json_line", "write_jsonl", "json_text", "report_json", "write_report_json", "finite"]
 
 
 try:  # orjson encodes an event ~10x faster than json: it decides the rate of 'events' on storms
@@ -76,3 +76,39 @@ def json_text(obj: Any) -> str:
 def report_json(report: Report) -> str:
     """The report document (schema in the README)."""
     return json_text(report.to_dict())
+
+
+#: each source's boots are written one at a time (a long capture's boots are on disk:
+#: triage/ingest/boots.py), never gathered into one document
+_BOOTS_MARK = "@@snp-triage boots of source {}@@"
+
+
+def write_report_json(report: Report, stream: TextIO) -> None:
+    """The report document (the text report_json gives), written with bounded memory."""
+    data = report.to_dict(boots=False)
+    for ci, source in enumerate(data["sources"]):
+        source["boots"] = _BOOTS_MARK.format(ci)
+    text = json_text(data)
+    pos = 0
+    for ci, capture in enumerate(report.captures):
+        mark = json.dumps(_BOOTS_MARK.format(ci))
+        at = text.index(mark, pos)
+        stream.write(text[pos:at])
+        indent = " " * (at - text.rindex("\n", 0, at) - 1 - len('"boots": '))
+        _write_boots(capture.boots, indent, stream)
+        pos = at + len(mark)
+    stream.write(text[pos:] + "\n")
+
+
+def _write_boots(boots, indent: str, stream: TextIO) -> None:
+    """A JSON array of boots, indented as json_text would at this depth."""
+    if not len(boots):
+        stream.write("[]")
+        return
+    inner = indent + "  "
+    stream.write("[")
+    sep = "\n"
+    for boot in boots:
+        stream.write(sep + inner + json_text(boot.to_dict()).replace("\n", "\n" + inner))
+        sep = ",\n"
+    stream.write("\n" + indent + "]")

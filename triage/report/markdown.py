@@ -4,7 +4,7 @@ from __future__ import annotations
 from rich.console import Group
 
 from ..model import Report
-from .render import MAX_FINDINGS_SHOWN, fix_text, plain_text, vmcore_renderables
+from .render import MAX_FINDINGS_SHOWN, fix_text, plain_text, shown_boots, vmcore_renderables
 
 __all__ = ["report_markdown"]
 
@@ -25,7 +25,11 @@ def report_markdown(report: Report) -> str:
         out += ["**No finding:** nothing in the rule packs matched.", ""]
     out += ["## Boots", "", "| source | # | lines | started by | role | release | ended |", "|---|---|---|---|---|---|---|"]
     for capture in report.captures:
-        for b in capture.boots:
+        shown, hidden = shown_boots(capture, (f.boot for f in report.findings if f.source == capture.source))
+        if hidden:
+            out.append(f"| {_cell(capture.source)} | ... | {hidden} boots not shown (no finding; "
+                       "`snp-triage boots --json` lists every boot) | | | | |")
+        for b in shown:
             cells = (capture.source, b.index, f"{b.first_line}-{b.last_line}", b.started_by, b.role, b.release or "?",
                      b.ended)
             out.append("| " + " | ".join(_cell(c) for c in cells) + " |")

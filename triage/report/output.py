@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 
 from ..model import Report
-from .jsonout import report_json
+from .jsonout import write_report_json
 from .markdown import report_markdown
 from .render import console, report_renderable
 
@@ -17,7 +17,7 @@ FORMATS = ("rich", "json", "markdown")
 def render_report(report: Report, fmt: str = "rich") -> None:
     """Write the report to stdout as rich text, JSON or Markdown."""
     if fmt == "json":
-        sys.stdout.write(report_json(report) + "\n")
+        write_report_json(report, sys.stdout)
     elif fmt == "markdown":
         sys.stdout.write(report_markdown(report) + "\n")
     else:

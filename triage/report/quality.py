@@ -6,8 +6,9 @@ and findings and say, in the engineer's terms, what is missing.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
-from ..model import VMCORE_LOG_SUFFIX, Capture, Finding, QualityNote
+from ..model import VMCORE_LOG_SUFFIX, Boot, Capture, Finding, QualityNote
 
 __all__ = ["assess"]
 
@@ -51,6 +52,39 @@ def assess(captures: Sequence[Capture], findings: Sequence[Finding], vmcore_give
     return notes
 
 
+@dataclass
+class _Tally:
+    """What the notes need from a capture's boots, gathered in one pass."""
+
+    kdump: list[Boot] = field(default_factory=list)
+    reordered: int = 0
+    first_reordered: int | None = None
+    first_crashed: int | None = None  # first boot with role first or ended by a panic
+    panic_with_kdump: bool = False
+    dropped: int = 0
+    kernel_boots: int = 0
+    stamped_kernel_boots: int = 0
+
+
+def _tally(boots: Sequence[Boot]) -> _Tally:
+    out = _Tally()
+    for b in boots:
+        if b.reordered_lines:
+            out.reordered += b.reordered_lines
+            if out.first_reordered is None:
+                out.first_reordered = b.index
+        if b.role == "kdump":
+            out.kdump.append(b)
+        if out.first_crashed is None and (b.role == "first" or b.ended == "panic"):
+            out.first_crashed = b.index
+        out.panic_with_kdump = out.panic_with_kdump or (b.ended == "panic" and b.kdump_loaded)
+        out.dropped += b.dropped_messages
+        if b.event_count or b.release or b.command_line:
+            out.kernel_boots += 1
+            out.stamped_kernel_boots += b.first_timestamp is not None
+    return out
+
+
 def _capture_notes(capture: Capture, snp_findings: list[Finding]) -> list[QualityNote]:
     notes: list[QualityNote] = []
     source = capture.source
@@ -59,25 +93,24 @@ def _capture_notes(capture: Capture, snp_findings: list[Finding]) -> list[Qualit
         notes.append(QualityNote(code, severity, source, boot, message, collect))
 
     boots = capture.boots
-    kernel_boots = [b for b in boots if b.event_count or b.release or b.command_line]
     if not capture.event_total:
         note("no-kernel-events", "warning", None,
              "No kernel events were found: this may not be a kernel console capture, or it holds only userspace output.",
              "The serial console / BMC SOL log, 'journalctl -k -b -1 -o short-monotonic', or 'dmesg' of the failing host.")
         return notes
-    reordered = [b for b in boots if b.reordered_lines]
-    if reordered:
-        note("fragments-out-of-order", "info", reordered[0].index,
-             f"{sum(b.reordered_lines for b in reordered)} line(s) go back in time within a boot: the capture quotes "
+    tally = _tally(boots)  # one pass: a long capture's boots are read back from disk (ingest/boots.py)
+    kdump = tally.kdump
+    if tally.reordered:
+        note("fragments-out-of-order", "info", tally.first_reordered,
+             f"{tally.reordered} line(s) go back in time within a boot: the capture quotes "
              "parts of the log out of order (a mail or a bug), or pastes one part twice; they were kept in their boot.",
              "The console log as the capture tool wrote it, in one piece, rather than an excerpt.")
-    kdump = [b for b in boots if b.role == "kdump"]
-    firsts = [b for b in boots if b.role == "first" or b.ended == "panic"]
-    if kdump and not any(b.index < kdump[0].index for b in firsts):
+    if kdump and not (tally.first_crashed is not None and tally.first_crashed < kdump[0].index):
         note("first-kernel-missing", "warning", kdump[0].index,
              "The capture starts in the kdump kernel: the crashed kernel's log (its panic, and the SEV/SNP shutdown "
              "messages printed by the panic notifier) is not in it.",
              "The console log from before the crash (serial/SOL log, netconsole, or pstore: /sys/fs/pstore/dmesg-*).")
+    snp_boots = {f.boot for f in snp_findings}
     for boot in kdump:
         if boot.command_line is None:
             note("kdump-banner-missing", "info", boot.index,
@@ -85,8 +118,7 @@ def _capture_notes(capture: Capture, snp_findings: list[Finding]) -> list[Qualit
                  "release and parameters are inferred.",
                  "Capture the kdump kernel from its first line; add 'earlyprintk=serial' or 'ignore_loglevel' to "
                  "KDUMP_COMMANDLINE_APPEND if early lines are missing.")
-        elif "amd_iommu_dump" not in boot.command_line and any(
-                f.boot == boot.index for f in snp_findings):
+        elif "amd_iommu_dump" not in boot.command_line and boot.index in snp_boots:
             note("no-amd-iommu-dump", "info", boot.index,
                  f"The kdump command line of boot {boot.index} lacks 'amd_iommu_dump=1': the IVHD/device table dump "
                  "(and, on newer kernels, the command-buffer dump after a completion-wait timeout) is not printed.",
@@ -98,13 +130,13 @@ def _capture_notes(capture: Capture, snp_findings: list[Finding]) -> list[Qualit
              "a power-off: the capture was cut, or the kdump kernel hung.",
              "Keep capturing until the kdump kernel reboots or powers off; note whether it hung.")
     from_vmcore = source.endswith(VMCORE_LOG_SUFFIX)  # a vmcore's own log always ends at the panic
-    if (not from_vmcore and any(b.ended == "panic" and b.kdump_loaded for b in boots) and not kdump
+    if (not from_vmcore and tally.panic_with_kdump and not kdump
             and boots[-1].ended == "panic"):
         note("kdump-boot-missing", "warning", boots[-1].index,
              "The crashed kernel had a crash kernel loaded ('Kdump: loaded'), but the capture ends at its panic: the "
              "kdump kernel's output is not in it.",
              "Capture the console after the panic as well (the kdump kernel prints on the same console).")
-    dropped = sum(b.dropped_messages for b in boots)
+    dropped = tally.dropped
     if dropped:
         note("printk-dropped", "warning", None,
              f"{dropped} printk messages were dropped by the kernel: evidence may be missing.",
@@ -117,7 +149,7 @@ def _capture_notes(capture: Capture, snp_findings: list[Finding]) -> list[Qualit
     if capture.truncated_lines:
         note("truncated-lines", "info", None,
              f"{capture.truncated_lines} over-long lines were truncated to 64 KiB.", "Nothing: usually binary noise.")
-    if kernel_boots and all(b.first_timestamp is None for b in kernel_boots):
+    if tally.kernel_boots and not tally.stamped_kernel_boots:
         note("no-timestamps", "info", None,
              "The capture carries no printk time stamps: boots are split by banners only and rates cannot be measured.",
              "Boot with 'printk.time=1' (kdump: add it to KDUMP_COMMANDLINE_APPEND).")

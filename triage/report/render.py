@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterable
 
 from rich.console import Console, Group
 from rich.panel import Panel
@@ -72,8 +73,23 @@ def platform_text(boot: Boot) -> str:
     return ", ".join(p for p in parts if p)
 
 
-def boots_table(capture: Capture, width: int | None = None) -> Table:
-    """The boots of one capture; below NARROW columns, the counts and times are left out."""
+#: a capture with more boots shows the first and last BOOT_ROWS_SHOWN // 2 and those findings cite
+BOOT_ROWS_SHOWN = 100
+
+
+def shown_boots(capture: Capture, cited: Iterable[int] = ()) -> tuple[list[Boot], int]:
+    """The boots a table shows, and how many it leaves out (``snp-triage boots --json`` lists all)."""
+    boots = capture.boots
+    total = len(boots)
+    if total <= BOOT_ROWS_SHOWN:
+        return list(boots), 0
+    half = BOOT_ROWS_SHOWN // 2
+    wanted = sorted({*range(half), *range(total - half, total), *(i for i in cited if 0 <= i < total)})
+    return [boots[i] for i in wanted], total - len(wanted)
+
+
+def boots_table(capture: Capture, width: int | None = None, cited: Iterable[int] = ()) -> Table:
+    """The boots of one capture (see shown_boots); below NARROW columns, the counts and times are left out."""
     narrow = width is not None and width < NARROW
     table = Table(title=Text(f"{capture.source}: {plural(len(capture.boots), 'boot')}, "
                              f"{plural(capture.total_lines, 'line')}"), title_justify="left", show_lines=False)
@@ -81,7 +97,11 @@ def boots_table(capture: Capture, width: int | None = None) -> Table:
         "#", "lines", "started by", "role", "release", "ended", "time (s)", "events", "plain", "notes")
     for column in columns:
         table.add_column(column, overflow="fold", no_wrap=column in ("#", "lines", "started by", "role", "ended"))
-    for boot in capture.boots:
+    shown, hidden = shown_boots(capture, cited)
+    for n, boot in enumerate(shown):
+        if hidden and n and boot.index != shown[n - 1].index + 1:
+            table.add_row(*_cells("...", f"{boot.index - shown[n - 1].index - 1} boots not shown (no finding; "
+                                  "'snp-triage boots --json' lists every boot)"))
         notes = []
         if boot.hardware:
             notes.append(boot.hardware)
@@ -265,7 +285,7 @@ def report_renderable(report: Report, width: int | None = None) -> Group:
                                    f"  [{root.rule_id}, {root.confidence}]"))
         parts.append(Text(" ".join(root.summary.split())))
     for capture in report.captures:
-        parts.append(boots_table(capture, width))
+        parts.append(boots_table(capture, width, (f.boot for f in report.findings if f.source == capture.source)))
     if report.vmcore is not None:
         parts.extend(vmcore_renderables(report))
     if report.findings:
