@@ -106,9 +106,13 @@ def _write_boots(boots, indent: str, stream: TextIO) -> None:
         stream.write("[]")
         return
     inner = indent + "  "
-    stream.write("[")
+    pending = ["["]
     sep = "\n"
     for boot in boots:
-        stream.write(sep + inner + json_text(boot.to_dict()).replace("\n", "\n" + inner))
+        pending.append(sep + inner + json_text(boot.to_dict()).replace("\n", "\n" + inner))
         sep = ",\n"
-    stream.write("\n" + indent + "]")
+        if len(pending) >= 512:
+            stream.write("".join(pending))
+            pending = []
+    pending.append("\n" + indent + "]")
+    stream.write("".join(pending))
