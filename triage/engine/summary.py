@@ -42,6 +42,9 @@ TAIL = 64
 #: kinds the engine reads to settle a boot's role and banner (index.EventIndex._boot_info), kept
 #: once per boot even when no rule names them
 _ROLE_KINDS = frozenset({"boot_banner", "command_line", "kernel_panic"})
+#: distinct (kind, message, attributes read) whose conditions passed are remembered
+_MEMO = 4096
+_ABSENT = object()  # a field the event does not have (a test may tell it from None)
 #: boots this far behind the current one can no longer receive events (held reports are flushed
 #: when a boot starts)
 _SETTLED = 2
@@ -74,16 +77,40 @@ class _Conditions:
                             self.anchors.add(ci)
                             if rule.report == "each":
                                 self.each.add(ci)
-        self._by_key: dict[tuple[str, str | None], list[tuple[int, Condition]]] = {}
+        self._by_key: dict[tuple[str, str | None], tuple[list[tuple[int, Condition]], tuple[str, ...] | None]] = {}
+        self._memo: dict[tuple, tuple[int, ...]] = {}
 
-    def for_key(self, kind: str, message: str | None) -> list[tuple[int, Condition]]:
+    def _for_key(self, kind: str, message: str | None):
+        """The conditions an event of this (kind, message) may pass, and the attributes they read
+        (None when one reads more than attributes: its text or its frames)."""
         key = (kind, message)
         found = self._by_key.get(key)
         if found is None:
-            found = self._by_key[key] = [
-                (ci, c) for ci, c in enumerate(self.conditions)
-                if kind in c.kinds and (c.messages is None or message in c.messages)]
+            conds = [(ci, c) for ci, c in enumerate(self.conditions)
+                     if kind in c.kinds and (c.messages is None or message in c.messages)]
+            names: tuple[str, ...] | None = tuple(sorted({n for _, c in conds for n, _ in c.fields}))
+            if any(c.regexes or c.frame is not None for _, c in conds):
+                names = None
+            found = self._by_key[key] = (conds, names)
         return found
+
+    def passed(self, event: Event) -> tuple[int, ...]:
+        """The conditions the event passes (memoised on what they read: a storm's events are alike)."""
+        conds, names = self._for_key(event.kind, event.message)
+        if not conds:
+            return ()
+        if names is None:
+            return tuple(ci for ci, cond in conds if cond.test(event))
+        sig = (event.kind, event.message, event.subsystem, event.level, *(event.get(n, _ABSENT) for n in names))
+        try:
+            hit = self._memo.get(sig)
+        except TypeError:  # a list-valued field: test it directly
+            return tuple(ci for ci, cond in conds if cond.test(event))
+        if hit is None:
+            if len(self._memo) >= _MEMO:
+                self._memo.clear()
+            hit = self._memo[sig] = tuple(ci for ci, cond in conds if cond.test(event))
+        return hit
 
 
 class _Bucket:
@@ -131,7 +158,7 @@ class Summary:
             self._boot = boot
             self._forget_before(boot - _SETTLED)
         conds = self._conditions
-        passed = tuple(ci for ci, cond in conds.for_key(event.kind, event.message) if cond.test(event))
+        passed = conds.passed(event)
         if passed:
             key: tuple = (boot, event.kind, event.message, passed)
             anchors = conds.anchors.intersection(passed)
