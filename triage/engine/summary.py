@@ -15,7 +15,8 @@ run (evidence keeps 3 at each end). So the summary:
   between; the first kept tail event carries that count as its *weight*
   (:meth:`triage.engine.index.EventIndex.count`), so counts in evidence stay exact;
 * forgets the role-only events of a boot that holds nothing a rule can use once two later boots
-  have started (a capture of a million boots keeps a handful of them).
+  have started (a capture of a million boots keeps a handful of them), unless a ``next_boot``
+  alternative's first boot needs no event (then any boot's role may decide).
 
 Findings and evidence are the same as with every event kept (``tests/test_summary.py`` checks
 this on every rule fixture, the founding thread and the corpora) whenever no bucket overflows.
@@ -65,6 +66,9 @@ class _Conditions:
         self.anchors: set[int] = set()  # conditions of the first step of report: each|distinct rules
         self.each: set[int] = set()  # ... of report: each rules
         seen: dict[str, int] = {}
+        #: a next_boot alternative whose first boot needs no event reads the role of any boot
+        self.every_boot = any(pat.scope == "next_boot" and pat.first is not None and not pat.first.required_steps()
+                              for rule in rules for pat in rule.match)
         for rule in rules:
             for pat in _patterns(rule):
                 for si, step in enumerate(pat.sequence + pat.all + pat.absent + pat.supporting):
@@ -154,10 +158,11 @@ class Summary:
     def add(self, event: Event) -> None:
         self._seq += 1
         boot = event.boot
+        conds = self._conditions
         if boot > self._boot:
             self._boot = boot
-            self._forget_before(boot - _SETTLED)
-        conds = self._conditions
+            if not conds.every_boot:
+                self._forget_before(boot - _SETTLED)
         passed = conds.passed(event)
         if passed:
             key: tuple = (boot, event.kind, event.message, passed)
