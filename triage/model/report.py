@@ -114,8 +114,8 @@ class Report:
         return {"path": self.vmcore_path, "facts": self.vmcore.to_dict(),
                 "cross_checks": [c.to_dict() for c in self.cross_checks]}
 
-    def to_dict(self, boots: bool = True) -> dict[str, Any]:
-        """The JSON document (``boots=False``: each source's boots left out, for writers that stream them)."""
+    def to_dict(self, boots: bool = True, findings: bool = True) -> dict[str, Any]:
+        """The JSON document (``boots``/``findings`` False: left out, for writers that stream them)."""
         root = self.root_cause
         return {
             "schema": SCHEMA_VERSION,
@@ -125,7 +125,7 @@ class Report:
                  "boots": [b.to_dict() for b in c.boots] if boots else []}
                 for c in self.captures
             ],
-            "findings": [f.to_dict() for f in self.findings],
+            "findings": [f.to_dict() for f in self.findings] if findings else [],
             "root_cause": root.rule_id if root else None,
             "quality": [q.to_dict() for q in self.quality],
             "vmcore": self._vmcore_dict(),

@@ -78,38 +78,43 @@ def report_json(report: Report) -> str:
     return json_text(report.to_dict())
 
 
-#: each source's boots are written one at a time (a long capture's boots are on disk:
-#: triage/ingest/boots.py), never gathered into one document
-_BOOTS_MARK = "@@snp-triage boots of source {}@@"
+#: each source's boots (a long capture's are on disk: triage/ingest/boots.py) and the findings
+#: are written one at a time, never gathered into one document
+_MARK = "@@snp-triage {}@@"
 
 
 def write_report_json(report: Report, stream: TextIO) -> None:
     """The report document (the text report_json gives), written with bounded memory."""
-    data = report.to_dict(boots=False)
-    for ci, source in enumerate(data["sources"]):
-        source["boots"] = _BOOTS_MARK.format(ci)
+    data = report.to_dict(boots=False, findings=False)
+    arrays = []
+    for ci, (source, capture) in enumerate(zip(data["sources"], report.captures)):
+        source["boots"] = _MARK.format(f"boots {ci}")
+        arrays.append((source["boots"], capture.boots))
+    data["findings"] = _MARK.format("findings")
+    arrays.append((data["findings"], report.findings))
     text = json_text(data)
     pos = 0
-    for ci, capture in enumerate(report.captures):
-        mark = json.dumps(_BOOTS_MARK.format(ci))
-        at = text.index(mark, pos)
+    for mark, items in arrays:  # in the order they appear in the document
+        quoted = json.dumps(mark)
+        at = text.index(quoted, pos)
         stream.write(text[pos:at])
-        indent = " " * (at - text.rindex("\n", 0, at) - 1 - len('"boots": '))
-        _write_boots(capture.boots, indent, stream)
-        pos = at + len(mark)
+        line = text[text.rindex("\n", 0, at) + 1:at]
+        indent = line[:len(line) - len(line.lstrip())]
+        _write_array(items, indent, stream)
+        pos = at + len(quoted)
     stream.write(text[pos:] + "\n")
 
 
-def _write_boots(boots, indent: str, stream: TextIO) -> None:
-    """A JSON array of boots, indented as json_text would at this depth."""
-    if not len(boots):
+def _write_array(items, indent: str, stream: TextIO) -> None:
+    """A JSON array of objects (each with to_dict()), indented as json_text would at this depth."""
+    if not len(items):
         stream.write("[]")
         return
     inner = indent + "  "
     pending = ["["]
     sep = "\n"
-    for boot in boots:
-        pending.append(sep + inner + json_text(boot.to_dict()).replace("\n", "\n" + inner))
+    for item in items:
+        pending.append(sep + inner + json_text(item.to_dict()).replace("\n", "\n" + inner))
         sep = ",\n"
         if len(pending) >= 512:
             stream.write("".join(pending))
