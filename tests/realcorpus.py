@@ -74,7 +74,7 @@ def evaluate(log: Path, label_path: Path) -> Result:
     name = log.stem
     result = Result(name)
     try:
-        report: Report = triage.analyze([str(log)])
+        report: Report = triage.analyze([str(log)], all_events=True)  # the label facts look at every event
     except triage.TriageError as exc:
         result.error = str(exc)
         report = None  # type: ignore[assignment]

@@ -134,7 +134,11 @@ def _diagnose(captures: list[Capture], rules: list[Rule], facts: VmcoreFacts | N
 
 
 def explain_rule(report: Report, rule_id: str) -> Explanation:
-    """How far one rule got on the report's captures (KeyError naming the known rules if there is none)."""
+    """How far one rule got on the report's captures (KeyError naming the known rules if there is none).
+
+    Step by step counts need every event: give it a report of ``analyze(..., all_events=True)``
+    (the CLI's ``--why-not`` does); on a summarised report it explains from the kept events.
+    """
     rule = next((r for r in report.rules if r.id == rule_id), None)
     if rule is None:
         known = ", ".join(sorted(r.id for r in report.rules))
