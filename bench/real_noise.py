@@ -33,10 +33,13 @@ SHARED_BOOTS = [
     "/work/shared/samples/qemu-amd-iommu-kdump-6.1-amd_iommu_dump.log",
 ]
 _STAMPED = re.compile(r"^\[ *(\d+\.\d{6})\] (.*)$")
-#: lines that start a boot or a kernel report stay in their boot, never in the runtime filler
+#: lines that start a boot, or belong to a kernel report (its frames, registers, code bytes), stay
+#: in their boot, never in the runtime filler: alone and out of place they are no real noise
 _STRUCTURAL = re.compile(r"Linux version|Command line|Kernel command line|Kernel panic|Call Trace|RIP:|cut here|"
-                         r"BUG:|WARNING:|Oops|end trace|Hardware name|CPU: \d+ PID|Kdump|kexec|crashkernel|"
-                         r"Decompressing|Booting the kernel|soft lockup|hung_task|Modules linked|Tainted")
+                         r"BUG|WARNING:|Oops|end trace|Hardware name|CPU: \d+ PID|Kdump|kexec|crashkernel|"
+                         r"Decompressing|Booting the kernel|soft lockup|hung_task|Modules linked|Tainted|"
+                         r"\+0x[0-9a-f]+/0x|[A-Z][A-Z0-9]{1,3}: ?[0-9a-f]{8}|Code: |</?(?:TASK|IRQ|NMI|SOFTIRQ|EOI)>|"
+                         r"stall|sysrq|SysRq|reboot: |Restarting|Call trace|\] \? ")
 
 
 def boot_logs() -> list[tuple[str, list[tuple[float, str]]]]:
