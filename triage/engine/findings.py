@@ -7,7 +7,7 @@ from typing import Any, Mapping
 from ..model import (KNOWN_MESSAGE_KINDS, VMCORE_NOT_CHECKED, Event, Evidence, EvidenceGroup, Finding,
                      Verdict)
 from ..rulepack import Pattern, Rule
-from ..rulepack.model import PLACEHOLDER
+from ..rulepack.model import OPTIONAL_TEXT, PLACEHOLDER
 from ..rulepack.releases import fix_verdict
 from .evaluate import StepHit
 from .facts import evaluate_vmcore
@@ -21,10 +21,17 @@ _EVIDENCE_KEEP = 3  # events kept at each end of a collapsed repeat
 
 def _fill(template: str, hits: list[StepHit]) -> str:
     """Replace ``{field}`` (first event of the last required step) and
-    ``{label.field}`` (first event of the step with that label)."""
+    ``{label.field}`` (first event of the step with that label); ``[[...]]`` is kept only
+    when every placeholder inside it has a value."""
     if "{" not in template or not hits:
-        return template
+        return OPTIONAL_TEXT.sub(lambda m: m.group(1), template)
     by_label = {h.step.label: h for h in hits}
+    missing: list[str] = []
+
+    def optional(m: re.Match[str]) -> str:
+        missing.clear()
+        text = PLACEHOLDER.sub(value, m.group(1))
+        return "" if missing else text
 
     def value(m: re.Match[str]) -> str:
         if m.group(2):
@@ -37,6 +44,7 @@ def _fill(template: str, hits: list[StepHit]) -> str:
             return m.group(0)
         v = hit.events[0].get(name)
         if v is None:
+            missing.append(name)
             return "(unknown)"
         if isinstance(v, bool):  # "tainted: no", not "tainted: False"
             return "yes" if v else "no"
@@ -44,7 +52,7 @@ def _fill(template: str, hits: list[StepHit]) -> str:
             return ", ".join(str(x) for x in v[:5])
         return str(v)
 
-    return PLACEHOLDER.sub(value, template)
+    return PLACEHOLDER.sub(value, OPTIONAL_TEXT.sub(optional, template))
 
 
 def _group_key(e: Event) -> tuple:
