@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
-from ..model import (KNOWN_MESSAGE_KINDS, VMCORE_NOT_CHECKED, Event, Evidence, EvidenceGroup, Finding,
+from ..model import (KNOWN_MESSAGE_KINDS, Event, Evidence, EvidenceGroup, Finding,
                      Verdict)
 from ..rulepack import Pattern, Rule
 from ..rulepack.model import OPTIONAL_TEXT, PLACEHOLDER
@@ -127,9 +127,7 @@ def make_finding(index: EventIndex, rule: Rule, alt: int, pat: Pattern, capture_
     vm = None
     if rule.vmcore is not None:
         vm = evaluate_vmcore(rule.vmcore.checks, vmcore)
-        if vm.status == VMCORE_NOT_CHECKED:
-            caveats.append("vmcore: not checked (no vmcore); " + "; ".join(c.describe() for c in rule.vmcore.checks))
-        elif vm.status == "contradicted":
+        if vm.status == "contradicted":
             caveats.append("vmcore contradicts this diagnosis: " + "; ".join(
                 f"{r['fact']} is {r['actual']!r}" for r in vm.checks if r["result"] == "failed"))
         elif vm.status == "incomplete":
