@@ -55,26 +55,28 @@ def _fill(template: str, hits: list[StepHit]) -> str:
     return PLACEHOLDER.sub(value, OPTIONAL_TEXT.sub(optional, template))
 
 
+#: fields that tell repeats of one message apart in the evidence: a storm from two devices is
+#: two groups, each named with its own device and count (never one group under the first's name)
+_DISTINCT_FIELDS = ("event_type", "device", "device_prefix", "bdf", "iommu", "dump_path")
+
+
 def _group_key(e: Event) -> tuple:
     if e.message is None and e.kind not in KNOWN_MESSAGE_KINDS:
         return (e.kind, e.fields.get("title"))
-    return (e.kind, e.message, e.fields.get("event_type"))
+    fields = e.fields
+    return (e.kind, e.message) + tuple(fields.get(name) for name in _DISTINCT_FIELDS)
 
 
 def _groups(evs: list[Event]) -> list[EvidenceGroup]:
-    if len(evs) > 2000 and _group_key(evs[0]) == _group_key(evs[-1]):
-        # long runs (event storms): one group, without walking every event
-        keyed = {_group_key(evs[0]): [evs[0], evs[-1], len(evs)]}
-    else:
-        keyed = {}
-        for e in evs:
-            k = _group_key(e)
-            g = keyed.get(k)
-            if g is None:
-                keyed[k] = [e, e, 1]
-            else:
-                g[1] = e
-                g[2] += 1
+    keyed: dict[tuple, list] = {}
+    for e in evs:  # one pass, also for storms: the middle of a run may hold another device
+        k = _group_key(e)
+        g = keyed.get(k)
+        if g is None:
+            keyed[k] = [e, e, 1]
+        else:
+            g[1] = e
+            g[2] += 1
     return [EvidenceGroup(event_text(first), n, first.line, last.line if n > 1 else first.end_line,
                           first.timestamp, last.timestamp) for first, last, n in keyed.values()]
 

@@ -111,6 +111,13 @@ class BootTracker:
             self.current.first_timestamp = timestamp
         self.current.last_timestamp = timestamp
 
+    def note_time(self, seconds: float) -> None:
+        """A wall-clock line's seconds within the boot (syslog, journal, dmesg -T): the boot's time span."""
+        boot = self.current
+        if boot.first_timestamp is None:
+            boot.first_timestamp = seconds
+        boot.last_timestamp = seconds if boot.last_timestamp is None else max(boot.last_timestamp, seconds)
+
     def after_panic_starts_boot(self, message: str | None, kind: str) -> bool:
         """Whether a kernel line seen after a panic belongs to a new boot."""
         if not self._panicked:
@@ -171,6 +178,8 @@ class BootTracker:
             boot.hardware = event.fields.get("hardware")
         elif message in KDUMP_ONLY_MESSAGES and boot.role == "unknown":
             boot.role, boot.role_reason = "kdump", "AMD-Vi found translation enabled by the previous kernel (kdump only)"
+        elif kind == "kdump_tool" and message in ("dump_saved", "dump_failed"):
+            boot.dump = "saved" if message == "dump_saved" else "failed"
         elif message == "printk_dropped":
             boot.dropped_messages += int(event.fields.get("count") or 0)
         elif message in ("power_down", "reboot") and boot.ended != "panic":

@@ -20,11 +20,12 @@ REPORT_KINDS: tuple[str, ...] = get_args(ReportKind)
 
 #: Kinds of one-line known messages; their message ids are the rule names of
 #: the grammar of the same name (``grammars/amd_vi.lark`` ...).
-MessageKind = Literal["amd_vi", "sev", "iommu_event", "kernel_message", "boot_banner", "command_line", "platform"]
+MessageKind = Literal["amd_vi", "sev", "iommu_event", "kernel_message", "boot_banner", "command_line", "platform",
+                      "kdump_tool"]
 MESSAGE_KINDS: tuple[str, ...] = get_args(MessageKind)
 
 #: Kinds whose message ids say what happened (evidence is grouped by id).
-KNOWN_MESSAGE_KINDS = ("amd_vi", "sev", "iommu_event", "kernel_message", "platform")
+KNOWN_MESSAGE_KINDS = ("amd_vi", "sev", "iommu_event", "kernel_message", "platform", "kdump_tool")
 
 #: printk levels by number (``pr_emerg`` = 0 ... ``pr_debug`` = 7).
 LEVEL_NAMES = ("emerg", "alert", "crit", "err", "warning", "notice", "info", "debug")

@@ -14,6 +14,10 @@ __all__ = ["assess"]
 #: findings about the IOMMU/SNP kdump chain (declared by the rules' tags) make
 #: the vmcore and the crashed kernel's log worth asking for
 _CHAIN_TAGS = frozenset({"snp", "iommu"})
+#: a boot that ran this long and then stopped without a word was reset, not quoted in part
+_RUNNING_SECONDS = 60.0
+#: how a boot starts when a new kernel really booted (a stamp going back may be a quoted excerpt)
+_NEW_KERNEL = ("banner", "decompressor", "journal boot id", "journal boot marker")
 
 
 def assess(captures: Sequence[Capture], findings: Sequence[Finding], vmcore_given: bool,
@@ -40,7 +44,8 @@ def assess(captures: Sequence[Capture], findings: Sequence[Finding], vmcore_give
     snp_findings = [f for f in findings if _CHAIN_TAGS.intersection(f.tags)]
     for capture in captures:
         if not capture.empty:
-            notes.extend(_capture_notes(capture, [f for f in snp_findings if f.source == capture.source]))
+            notes.extend(_capture_notes(capture, [f for f in snp_findings if f.source == capture.source],
+                                        [f for f in findings if f.source == capture.source]))
     if snp_findings and not vmcore_given and vmcore_error is None:
         notes.append(QualityNote(
             "no-vmcore", "info", captures[0].source if captures else "", None,
@@ -51,7 +56,7 @@ def assess(captures: Sequence[Capture], findings: Sequence[Finding], vmcore_give
     return notes
 
 
-def _capture_notes(capture: Capture, snp_findings: list[Finding]) -> list[QualityNote]:
+def _capture_notes(capture: Capture, snp_findings: list[Finding], findings: list[Finding]) -> list[QualityNote]:
     notes: list[QualityNote] = []
     source = capture.source
 
@@ -91,8 +96,18 @@ def _capture_notes(capture: Capture, snp_findings: list[Finding]) -> list[Qualit
                  f"The kdump command line of boot {boot.index} lacks 'amd_iommu_dump=1': the IVHD/device table dump "
                  "(and, on newer kernels, the command-buffer dump after a completion-wait timeout) is not printed.",
                  "Add 'amd_iommu_dump=1' (and 'ignore_loglevel') to KDUMP_COMMANDLINE_APPEND and reproduce.")
+    reported = {f.boot for f in findings}
+    for boot, after in zip(boots, boots[1:]):
+        if (boot.ended == "next boot" and boot.dump is None and boot.index not in reported
+                and after.started_by in _NEW_KERNEL and (boot.last_timestamp or 0) > _RUNNING_SECONDS):
+            note("silent-reset", "warning", boot.index,
+                 f"Boot {boot.index} ends without a panic, an oops or a reboot message after running "
+                 f"{boot.last_timestamp:.0f} s, and boot {after.index} starts: a silent reset (hardware watchdog, "
+                 "power, firmware) or console output lost before the reset.",
+                 "The BMC's event log (ipmitool sel elist), pstore (/sys/fs/pstore), and a console capture that "
+                 "keeps running through the reset.")
     last = boots[-1]
-    if last.ended == "cut off" and last.role == "kdump":
+    if last.ended == "cut off" and last.role == "kdump" and last.dump is None:
         note("kdump-cut-off", "warning", last.index,
              f"The capture ends inside the kdump kernel (boot {last.index}) with neither a panic, a vmcore save nor "
              "a power-off: the capture was cut, or the kdump kernel hung.",
@@ -118,7 +133,15 @@ def _capture_notes(capture: Capture, snp_findings: list[Finding]) -> list[Qualit
         note("truncated-lines", "info", None,
              f"{capture.truncated_lines} over-long lines were truncated to 64 KiB.", "Nothing: usually binary noise.")
     if kernel_boots and all(b.first_timestamp is None for b in kernel_boots):
+        # the advice fits the capture's format: a journal has its own times, dmesg -T/-H printed them
+        if any(capture.formats.get(f) for f in ("journal", "json", "syslog")):
+            collect = "Export the journal with its kernel times: 'journalctl -k -o short-monotonic' (or -o json)."
+        elif capture.formats.get("dmesg"):
+            collect = ("Run 'dmesg' without -T/-H: its raw stamps are seconds since boot and survive a suspend; "
+                       "or 'journalctl -k -o short-monotonic'.")
+        else:
+            collect = "Boot with 'printk.time=1' (kdump: add it to KDUMP_COMMANDLINE_APPEND)."
         note("no-timestamps", "info", None,
              "The capture carries no printk time stamps: boots are split by banners only and rates cannot be measured.",
-             "Boot with 'printk.time=1' (kdump: add it to KDUMP_COMMANDLINE_APPEND).")
+             collect)
     return notes
