@@ -55,6 +55,15 @@ def _check(cid: str, title: str, verdict: str, reason: str, **kw) -> Check:
     return Check(id=cid, title=title, verdict=verdict, reason=reason, **kw)  # type: ignore[arg-type]
 
 
+def _snp_gate(inp: Inputs, cid: str, title: str) -> Check | None:
+    """The verdict of an SNP-only check when SNP is not (known to be) on, else None."""
+    if inp.snp.state == "off":
+        return _check(cid, title, "not applicable", "SNP is off: the IOMMU is never left locked at panic")
+    if inp.snp.state == "unknown":
+        return _check(cid, title, "unknown", "whether SNP is on is not known", collect=_COLLECT_LOG)
+    return None
+
+
 def amd_host(inp: Inputs) -> Check:
     title = "AMD host"
     host = inp.host
@@ -87,7 +96,7 @@ def snp_enabled(inp: Inputs) -> Check:
                       + ". The SNP-specific checks do not apply.", sources=sources)
     return _check("snp-enabled", title, "unknown",
                   "nothing read says whether SNP is on (no SEV-SNP/AMD-Vi lines, no kvm_amd parameters)" + efr,
-                  collect=_COLLECT_LOG + " and /sys/module/kvm_amd/parameters/sev_snp", sources=sources)
+                  collect=_COLLECT_LOG, sources=sources)
 
 
 def crash_loaded(inp: Inputs) -> Check:
@@ -122,8 +131,9 @@ def _crash_release(inp: Inputs):
 def crash_fixes(inp: Inputs) -> Check:
     title = "crash kernel carries the SNP kdump series"
     cid = "crash-kernel-fixes"
-    if not inp.snp.active:
-        return _check(cid, title, "not applicable", "SNP is not on: the IOMMU is never left locked at panic")
+    gate = _snp_gate(inp, cid, title)
+    if gate is not None:
+        return gate
     release, banner = _crash_release(inp)
     sources = [s for s in (inp.crash.release_from, inp.crash.image) if s]
     rule = inp.rules[_CWB]
@@ -139,20 +149,26 @@ def crash_fixes(inp: Inputs) -> Check:
            f"c2e8dc1222c2) into this one")
     if verdict.status == "unknown":
         return _check(cid, title, "risk", f"crash kernel {release}{assumed}: not shown to carry the series: "
-                      f"{verdict.explanation}", fix=fix, signature=_CWB, **base)
+                      f"{verdict.explanation}", fix=fix, signature=_CWB,
+                      because=f"crash kernel {release} is not shown to carry the SNP kdump series "
+                              f"(no backport record for its branch)", **base)
     partial_rule = inp.rules[_PARTIAL]
     gap = {f.commit for f in partial_rule.fixed_by}
     carried = [c for c, status, _ in verdict.per_fix if status == "fixed" and not any(c.startswith(g) for g in gap)]
     if carried:
         return _check(cid, title, "risk", f"crash kernel {release}{assumed} carries only part of the series "
-                      f"({', '.join(carried)}): {verdict.explanation}", fix=fix, signature=_PARTIAL, **base)
+                      f"({', '.join(carried)}): {verdict.explanation}", fix=fix, signature=_PARTIAL,
+                      because=f"crash kernel {release} carries only {', '.join(carried)} of the SNP kdump series",
+                      **base)
     doomed = _shutdown_fails(inp)
     if doomed:
         return _check(cid, title, "fails", f"crash kernel {release}{assumed} lacks the series and {doomed}: "
-                      f"{verdict.explanation}", fix=fix, signature=_CWB, **base)
+                      f"{verdict.explanation}", fix=fix, signature=_CWB,
+                      because=f"crash kernel {release} lacks the SNP kdump series and {doomed}", **base)
     return _check(cid, title, "risk", f"crash kernel {release}{assumed} lacks the series: kdump works only if "
                   f"SNP_SHUTDOWN_EX succeeds at panic (no SNP guest running, the PSP idle): "
-                  f"{verdict.explanation}", fix=fix, signature=_CWB, **base)
+                  f"{verdict.explanation}", fix=fix, signature=_CWB,
+                  because=f"crash kernel {release} lacks the SNP kdump series", **base)
 
 
 def _shutdown_fails(inp: Inputs) -> str:
@@ -188,6 +204,7 @@ def crash_domain_ids(inp: Inputs) -> Check:
                       collect=f"the changelog of {release}: does it carry {fix_text(rule.fixed_by)}?", **base)
     return _check(cid, title, "risk", f"crash kernel {release} reuses the old device table without "
                   f"c2e8dc1222c2: {verdict.explanation}", signature=_DOMAIN,
+                  because=f"crash kernel {release} reuses the old device table without c2e8dc1222c2",
                   fix=f"a crash kernel with {fix_text(rule.fixed_by)}; keep reset_devices on its command line",
                   **base)
 
@@ -197,8 +214,9 @@ def panic_shutdown(inp: Inputs) -> Check:
     cid = "panic-shutdown"
     host = inp.host
     sources = ["/sys/module/kernel/parameters/crash_kexec_post_notifiers"] + host.guest_sources
-    if not inp.snp.active:
-        return _check(cid, title, "not applicable", "SNP is not on")
+    gate = _snp_gate(inp, cid, title)
+    if gate is not None:
+        return gate
     fixed = inp.crash.release is not None and fix_verdict(
         _crash_release(inp)[0], inp.rules[_CWB].fixed_by, banner=_crash_release(inp)[1]).status == "fixed"
     doomed = _shutdown_fails(inp)
@@ -248,8 +266,9 @@ def crash_cmdline(inp: Inputs) -> Check:
 def snp_firmware(inp: Inputs) -> Check:
     title = "SNP firmware version"
     cid = "snp-firmware"
-    if not inp.snp.active:
-        return _check(cid, title, "not applicable", "SNP is not on")
+    gate = _snp_gate(inp, cid, title)
+    if gate is not None:
+        return gate
     api = inp.log.snp_api
     if api is None:
         return _check(cid, title, "unknown", "no 'SEV-SNP API:' line in the log read", collect=_COLLECT_LOG)
@@ -258,7 +277,8 @@ def snp_firmware(inp: Inputs) -> Check:
         rule = inp.rules[_FW]
         return _check(cid, title, "risk", f"SNP firmware {text} is older than 1.53: after SNP_SHUTDOWN_EX it "
                       "leaves the IOMMU pages in a state that faults (RMP violation) in the next kernel",
-                      signature=_FW, fix=f"SNP firmware 1.53 or later (BIOS update), and a kernel with "
+                      signature=_FW, because=f"the SNP firmware is {text}, older than 1.53",
+                      fix=f"SNP firmware 1.53 or later (BIOS update), and a kernel with "
                       f"{fix_text(rule.fixed_by)}", sources=[inp.log.source or ""])
     return _check(cid, title, "ok", f"SNP firmware {text}", sources=[inp.log.source or ""])
 
@@ -281,11 +301,13 @@ def boot_log(inp: Inputs) -> Check:
     if worst <= SEVERITY_RANK["critical"]:
         first = next(f for f in log.findings if "generic" not in f.tags)
         return _check(cid, title, "fails", f"{log.source} already shows {', '.join(named)}: {first.title}",
-                      signature=first.rule_id, fix=first.remedy.strip(), sources=[log.source])
+                      signature=first.rule_id, fix=first.remedy.strip(), sources=[log.source],
+                      because=f"{log.source} already shows it: {first.title}")
     if worst <= SEVERITY_RANK["error"]:
         first = next(f for f in log.findings if "generic" not in f.tags)
         return _check(cid, title, "risk", f"{log.source} shows {', '.join(named)}: {first.title}",
-                      signature=first.rule_id, fix=first.remedy.strip(), sources=[log.source])
+                      signature=first.rule_id, fix=first.remedy.strip(), sources=[log.source],
+                      because=f"{log.source} shows it: {first.title}")
     extra = f" (only {', '.join(named)})" if named else ""
     return _check(cid, title, "ok", f"no SNP/IOMMU failure signature in {log.source}{extra}", sources=[log.source])
 

@@ -40,6 +40,9 @@ SOS_KDUMP_SHOW = "/sos_commands/kdump/kdump-config_show"
 KDUMP_TOOLS_STRIP = ("crashkernel", "abm", "isolcpus", "hugepages", "hugepagesz", "default_hugepagesz",
                      "edac_core.edac_report", "edac_report", "BOOT_IMAGE", "processor.max_cstate",
                      "intel_iommu", "iommu", "intel_idle.max_cstate")
+#: kdump-tools' own KDUMP_CMDLINE_APPEND when the configuration leaves it unset (Debian's value, also
+#: the founding mail's kdump command line; other builds differ in options that do not touch the IOMMU)
+KDUMP_TOOLS_DEFAULT_APPEND = "reset_devices systemd.unit=kdump-tools-dump.service nr_cpus=1 irqpoll nousb"
 #: kdump.conf directives worth showing
 KDUMP_CONF_KEYS = ("path", "core_collector", "failure_action", "default", "dracut_args")
 
@@ -152,7 +155,7 @@ def _kdump_tools(reader: RootReader, host: HostFacts, crash: CrashKernel, env: d
                 break
     if recorded is None:
         base = env.get("KDUMP_CMDLINE") or None
-        append = env.get("KDUMP_CMDLINE_APPEND", "")
+        append = env.get("KDUMP_CMDLINE_APPEND", KDUMP_TOOLS_DEFAULT_APPEND)
         if base is not None:
             crash.cmdline = derive_cmdline(base, (), append)
             crash.cmdline_from = f"derived from {KDUMP_TOOLS} (KDUMP_CMDLINE + KDUMP_CMDLINE_APPEND)"
@@ -160,7 +163,7 @@ def _kdump_tools(reader: RootReader, host: HostFacts, crash: CrashKernel, env: d
             crash.cmdline = derive_cmdline(host.cmdline, KDUMP_TOOLS_STRIP, append)
             crash.cmdline_from = (f"derived as kdump-config does: /proc/cmdline without crashkernel=, iommu= ... "
                                   f"+ KDUMP_CMDLINE_APPEND of {KDUMP_TOOLS}"
-                                  + ("" if append else " (unset there: the package's default is added too)"))
+                                  + ("" if "KDUMP_CMDLINE_APPEND" in env else " (unset there: kdump-tools' default)"))
     if crash.image is None:
         crash.image = env.get("KDUMP_KERNEL") or (f"/boot/vmlinuz-{host.release}" if host.release else None)
     crash.release_from = KDUMP_TOOLS + (" KDUMP_KERNEL" if env.get("KDUMP_KERNEL") else " (running kernel)")

@@ -74,6 +74,7 @@ class Check:
     sources: list[str] = field(default_factory=list)  # the facts' files
     fix_verdict: dict[str, Any] | None = None  # the fixes table's verdict (Verdict.to_dict()), naming its branch rule
     collect: str = ""  # for unknown: what to collect
+    because: str = ""  # the decisive fact in a few words, for the overall answer (default: the reason)
 
     @property
     def rank(self) -> int:
@@ -82,7 +83,7 @@ class Check:
     def to_dict(self) -> dict[str, Any]:
         return {"schema": SCHEMA_VERSION, "id": self.id, "title": self.title, "verdict": self.verdict,
                 "reason": self.reason, "fix": self.fix, "signature": self.signature, "sources": list(self.sources),
-                "fix_verdict": self.fix_verdict, "collect": self.collect}
+                "fix_verdict": self.fix_verdict, "collect": self.collect, "because": self.because or self.reason}
 
 
 @dataclass

@@ -85,9 +85,11 @@ class RootReader:
         return os.path.join(self.root, *done), "/" + "/".join(done)
 
     def note(self, path: str, status: ReadStatus, why: str = "") -> None:
-        """Record a look-up (the first record of a path wins, except that a read replaces a miss)."""
+        """Record a look-up: the first record of a path wins, except that a read replaces anything and
+        "not applicable" replaces "missing" (a file another one made unnecessary)."""
         old = self.records.get(path)
-        if old is None or (status == "read" and old.status != "read"):
+        if old is None or (status == "read" and old.status != "read") or (
+                status == "not applicable" and old.status == "missing"):
             self.records[path] = SourceRecord(path, status, why)
 
     def exists(self, path: str) -> bool:

@@ -57,7 +57,7 @@ def overall_answer(checks: list[Check], vendor: str | None = None) -> Overall:
         if hit is not None:
             more = sum(1 for c in checks if c.verdict in ("fails", "risk")) - 1
             tail = f" (and {more} more check{'s' if more > 1 else ''} at risk or failing)" if more > 0 else ""
-            return Overall(answer, f"{answer}: {hit.signature} because {hit.reason}{tail}",  # type: ignore[arg-type]
+            return Overall(answer, f"{answer}: {hit.signature} because {hit.because or hit.reason}{tail}",  # type: ignore[arg-type]
                            signature=hit.signature)
     unknown = [c for c in checks if c.verdict == "unknown"]
     if unknown:
