@@ -58,6 +58,7 @@ class CrashKernel:
     release_from: str | None = None
     banner: str | None = None  # the bzImage's version string
     image: str | None = None
+    image_from: str = ""
     cmdline: str | None = None
     cmdline_from: str | None = None
     config_read: bool = False
@@ -127,11 +128,12 @@ def find_crash_kernel(reader: RootReader, host: HostFacts) -> CrashKernel:
     if crash.tool is None and host.release:
         # no configuration: the running kernel's image is what kdump tools load by default
         crash.image, crash.assumed = f"/boot/vmlinuz-{host.release}", True
+        crash.image_from = "assumed: no kdump configuration, so the running kernel's image"
         crash.release_from = "assumed: no kdump configuration found, so the running kernel's image"
     _image_release(reader, crash)
     crash.add("crash_kernel.tool", crash.tool, KDUMP_TOOLS if crash.tool == "kdump-tools" else SYSCONFIG)
     crash.add("crash_kernel.enabled", crash.enabled, KDUMP_TOOLS)
-    crash.add("crash_kernel.image", crash.image, crash.release_from or "")
+    crash.add("crash_kernel.image", crash.image, crash.image_from)
     crash.add("crash_kernel.release", crash.release, crash.release_from or "")
     crash.add("crash_kernel.version_string", crash.banner, crash.image or "")
     crash.add("crash_kernel.cmdline", crash.cmdline, crash.cmdline_from or "")
@@ -151,7 +153,7 @@ def _kdump_tools(reader: RootReader, host: HostFacts, crash: CrashKernel, env: d
                 recorded = path
                 crash.cmdline, crash.cmdline_from = cmdline, f"{path} (the command kdump-config ran)"
                 if image:
-                    crash.image = image
+                    crash.image, crash.image_from = image, path
                 break
     if recorded is None:
         base = env.get("KDUMP_CMDLINE") or None
@@ -166,6 +168,8 @@ def _kdump_tools(reader: RootReader, host: HostFacts, crash: CrashKernel, env: d
                                   + ("" if "KDUMP_CMDLINE_APPEND" in env else " (unset there: kdump-tools' default)"))
     if crash.image is None:
         crash.image = env.get("KDUMP_KERNEL") or (f"/boot/vmlinuz-{host.release}" if host.release else None)
+        crash.image_from = f"{KDUMP_TOOLS} " + ("KDUMP_KERNEL" if env.get("KDUMP_KERNEL") else
+                                               "(no KDUMP_KERNEL: the running kernel's image)")
     crash.release_from = KDUMP_TOOLS + (" KDUMP_KERNEL" if env.get("KDUMP_KERNEL") else " (running kernel)")
     if recorded is not None:
         crash.release_from = recorded
@@ -175,10 +179,11 @@ def _sysconfig(reader: RootReader, host: HostFacts, crash: CrashKernel, env: dic
     version = env.get("KDUMP_KERNELVER") or None
     if version:
         crash.release, crash.release_from = version, f"{SYSCONFIG} KDUMP_KERNELVER"
-        crash.image = f"/boot/vmlinuz-{version}"
+        crash.image, crash.image_from = f"/boot/vmlinuz-{version}", f"{SYSCONFIG} KDUMP_KERNELVER"
     elif host.release:
         crash.image = f"/boot/vmlinuz-{host.release}"
         crash.release_from = f"{SYSCONFIG} (KDUMP_KERNELVER empty: the running kernel)"
+        crash.image_from = crash.release_from
     base = env.get("KDUMP_COMMANDLINE") or None
     remove = tuple(env.get("KDUMP_COMMANDLINE_REMOVE", "").split()) + ("crashkernel",)
     append = env.get("KDUMP_COMMANDLINE_APPEND", "")

@@ -109,13 +109,14 @@ class RootReader:
 
     def read_bytes(self, path: str, limit: int = TEXT_LIMIT, record: bool = True) -> bytes | None:
         """The file's first ``limit`` bytes, or None (recorded with the reason)."""
+        host = path
         try:
-            real, _ = self.locate(path)
+            real, host = self.locate(path)
             with open(real, "rb") as handle:
                 data = handle.read(limit)
         except (FileNotFoundError, NotADirectoryError):
             if record:
-                self.note(path, "missing", "no such file")
+                self.note(path, "missing", "no such file" + (f" (it links to {host})" if host != path else ""))
             return None
         except PermissionError:
             if record:
