@@ -151,6 +151,14 @@ def test_unread_files_say_why(tmp_path):
     assert why["/dev/kmsg"][0] == "not applicable"
 
 
+def test_firmware_versions_come_from_the_log_and_the_psp_device():
+    report = run_preflight(str(TREES / "snp-ok"))
+    assert report.fact("psp.snp_api") == "1.55 build 24"
+    assert report.fact("psp.bootloader_version") == "00.2d.00.78"
+    report = run_preflight(str(TREES / "snp-partial-backport"))
+    assert next(s for s in report.sources if s.path == "/sys/bus/pci/devices/*/bootloader_version").status == "missing"
+
+
 def test_a_permission_error_is_recorded_not_raised(tmp_path, monkeypatch):
     tree = copy_tree("snp-ok", tmp_path)
     locked = str(tree / "etc" / "sysconfig" / "kdump")

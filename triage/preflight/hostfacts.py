@@ -17,6 +17,9 @@ with the file it came from.  Where the files live and what they mean:
   arch/x86/virt/svm/sev.c snp_rmptable_init() sets it on an SNP host so the
   SNP panic notifier runs before the kdump kexec).
 * ``/proc/sys/kernel/{panic,panic_on_oops,kexec_load_disabled}``.
+* ``/sys/bus/pci/devices/*/{bootloader_version,tee_version}``: the PSP's boot loader and TEE
+  firmware versions, exported by drivers/crypto/ccp/sp-pci.c on some parts only (fwupd's pci-psp
+  plugin reads the same files); the SEV/SNP API version is only in the log ("SEV-SNP API:1.55 build:24").
 * SNP guests: QEMU processes with an ``sev-snp-guest`` object in
   ``/proc/<pid>/cmdline`` (or a sosreport's ``ps auxwww``), libvirt's status
   XML of running domains in ``/run/libvirt/qemu/*.xml`` with
@@ -171,6 +174,13 @@ def collect_host(reader: RootReader) -> HostFacts:
     for name in ("panic", "panic_on_oops", "kexec_load_disabled"):
         path = f"/proc/sys/kernel/{name}"
         host.add(f"sysctl.kernel.{name}", _int(reader.value(path)), path)
+    for attr in ("bootloader_version", "tee_version"):
+        paths = reader.glob(f"/sys/bus/pci/devices/*/{attr}")
+        for path in paths:
+            host.add(f"psp.{attr}", reader.value(path), path)
+        if not paths:
+            reader.note(f"/sys/bus/pci/devices/*/{attr}", "missing",
+                        "no PSP exports it here (drivers/crypto/ccp/sp-pci.c, some parts only)")
     _guests(reader, host)
     return host
 

@@ -39,15 +39,20 @@ def preflight_renderable(report: PreflightReport, width: int | None = None) -> G
     style = VERDICT_STYLE.get(report.overall.answer, "")
     parts.append(Panel(Text(report.overall.text, style=style), title=Text(f"snp-triage preflight: {report.root}"),
                        title_align="left"))
-    table = Table(title=Text("checks"), title_justify="left", show_lines=True)
-    for column in ("check", "verdict", "reason", "fix"):
-        table.add_column(column, overflow="fold", no_wrap=column == "verdict")
+    parts.append(Text("checks", style="bold"))
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(no_wrap=True)
+    grid.add_column(overflow="fold")
     for check in report.checks:
-        reason = check.reason + (f"\ncollect: {check.collect}" if check.collect else "")
-        fix = (f"[{check.signature}] " if check.signature and check.verdict in ("risk", "fails") else "") + check.fix
-        table.add_row(Text(check.title), Text(check.verdict, style=VERDICT_STYLE.get(check.verdict, "")),
-                      Text(reason), Text(fix))
-    parts.append(table)
+        body = Text(check.title, style="bold")
+        body.append("\n" + check.reason)
+        if check.collect:
+            body.append("\ncollect: " + check.collect)
+        if check.fix:
+            sig = f"[{check.signature}] " if check.signature and check.verdict in ("risk", "fails") else ""
+            body.append("\nfix: " + sig + check.fix)
+        grid.add_row(Text(check.verdict, style=VERDICT_STYLE.get(check.verdict, "")), body)
+    parts.append(grid)
     facts = Table(title=Text("facts"), title_justify="left")
     for column in ("fact", "value", "source"):
         facts.add_column(column, overflow="fold")

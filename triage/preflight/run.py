@@ -44,7 +44,7 @@ def run_preflight(root: str = "/", *, dmesg: Sequence[str] = (), rule_dirs: Iter
     if host.amd is not False:
         facts.append(Fact("snp.state", inputs.snp.state, "; ".join(inputs.snp.on or inputs.snp.off) or "-"))
     unconfirmed = [UNCONFIRMED[c.id] for c in checks if c.id in UNCONFIRMED and c.verdict != "not applicable"]
-    return PreflightReport(root=reader.root, facts=facts, sources=reader.sources(), checks=checks,
+    return PreflightReport(root=root, facts=facts, sources=reader.sources(), checks=checks,
                            overall=overall_answer(checks, host.vendor), unconfirmed=unconfirmed)
 
 
