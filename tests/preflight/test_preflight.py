@@ -336,3 +336,14 @@ def test_this_machine():
         assert run_preflight("/").overall.text.startswith("not applicable: ")
     else:
         assert report.overall.answer in ("kdump will work", "will fail", "at risk", "unknown")
+
+
+def test_the_readme_transcript_is_what_the_tool_prints(main, monkeypatch):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    command = "$ COLUMNS=100 snp-triage preflight --root tests/preflight/trees/snp-old-kdump-guests\n"
+    shown = readme.split(command, 1)[1].split("\nfacts\n", 1)[0]
+    monkeypatch.setenv("COLUMNS", "100")
+    monkeypatch.chdir(ROOT)
+    status, out, _ = main("--root", "tests/preflight/trees/snp-old-kdump-guests")
+    printed = "\n".join(line.rstrip() for line in out.split("\nfacts", 1)[0].splitlines())
+    assert status == 1 and printed == shown
