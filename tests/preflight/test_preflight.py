@@ -159,6 +159,11 @@ def test_firmware_versions_come_from_the_log_and_the_psp_device():
     assert next(s for s in report.sources if s.path == "/sys/bus/pci/devices/*/bootloader_version").status == "missing"
 
 
+def test_a_missing_dmesg_file_is_a_usage_error(main, tmp_path):
+    status, out, err = main("--root", str(TREES / "snp-ok"), "--dmesg", str(tmp_path / "none.log"))
+    assert status == 2 and out == "" and len(err.strip().splitlines()) == 1 and "none.log" in err
+
+
 def test_a_permission_error_is_recorded_not_raised(tmp_path, monkeypatch):
     tree = copy_tree("snp-ok", tmp_path)
     locked = str(tree / "etc" / "sysconfig" / "kdump")
@@ -305,6 +310,9 @@ def test_configuration_parsers():
     assert cmdline_options("a=1 b -- c=2") == [("a", "1"), ("b", None)]
     assert snp_guest_name(["qemu", "-name", "guest=vm1,debug-threads=on", "-object", "sev-snp-guest,id=s"]) == "vm1"
     assert snp_guest_name(["qemu", "-object", "sev-guest,id=s"]) is None
+    assert snp_guest_name(["snp-triage", "--dmesg", "sev-snp-guest,id=x.log"]) is None  # not an -object
+    assert snp_guest_name(["qemu", "-name", "guest=vm2", "-object",
+                           '{"qom-type":"sev-snp-guest","id":"lsec0","cbitpos":51}']) == "vm2"
     assert parse_cpuinfo("vendor_id\t: AuthenticAMD\ncpu family\t: 25\n\nvendor_id : other\n")["vendor_id"] == \
         "AuthenticAMD"
 

@@ -6,6 +6,7 @@ import argparse
 from .. import __version__
 from ..errors import UsageError
 from ..model import FAIL_LEVELS, MESSAGE_KINDS, REPORT_KINDS
+from ..preflight.model import FAIL_ON
 
 __all__ = ["COMMANDS", "EVENT_KINDS", "PREFLIGHT_FAIL_ON", "build_parser"]
 
@@ -13,9 +14,8 @@ COMMANDS = ("analyze", "events", "boots", "rules", "vmcore", "preflight")
 _FORMATS = ("rich", "json", "markdown")
 #: what ``events --kind`` accepts: every kind the parser emits
 EVENT_KINDS = tuple(REPORT_KINDS) + tuple(MESSAGE_KINDS) + ("message",)
-#: what ``preflight --fail-on`` accepts (triage.preflight.model.FAIL_ON; not imported here so that
-#: building the parser stays cheap)
-PREFLIGHT_FAIL_ON = ("fails", "risk", "unknown", "never")
+#: what ``preflight --fail-on`` accepts
+PREFLIGHT_FAIL_ON = FAIL_ON
 
 USAGE = ("snp-triage [analyze] FILE... [options]\n"
          "       snp-triage events FILE... | boots FILE... | rules list|show|lint|test | vmcore VMCORE\n"

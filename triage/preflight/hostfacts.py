@@ -27,6 +27,7 @@ with the file it came from.  Where the files live and what they mean:
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 from .model import Fact
@@ -120,9 +121,14 @@ def _int(text: str | None) -> int | None:
         return None
 
 
+def _snp_object(value: str) -> bool:
+    """``-object`` value of an SNP guest: ``sev-snp-guest,id=...`` or libvirt's JSON ``{"qom-type":"sev-snp-guest",...}``."""
+    return value.startswith(SNP_OBJECT + ",") or value == SNP_OBJECT or f'"qom-type":"{SNP_OBJECT}"' in value
+
+
 def snp_guest_name(args: list[str]) -> str | None:
-    """The guest's name when these QEMU arguments create an SNP guest, else None."""
-    if not any(SNP_OBJECT in a for a in args):
+    """The guest's name when these QEMU arguments create an SNP guest (an ``-object`` of that type), else None."""
+    if not any(prev == "-object" and _snp_object(arg) for prev, arg in zip(args, args[1:])):
         return None
     for i, arg in enumerate(args[:-1]):
         if arg == "-name":
@@ -193,7 +199,10 @@ def _guests(reader: RootReader, host: HostFacts) -> None:
     if pids:
         seen_any = True
         readable = 0
+        own = f"/proc/{os.getpid()}/cmdline" if reader.live else None
         for path in pids:
+            if path == own:
+                continue
             data = reader.read_bytes(path, record=False)
             if data is None:
                 continue
