@@ -355,3 +355,19 @@ def test_the_readme_transcript_is_what_the_tool_prints(main, monkeypatch):
     status, out, _ = main("--root", "tests/preflight/trees/snp-old-kdump-guests")
     printed = "\n".join(line.rstrip() for line in out.split("\nfacts", 1)[0].splitlines())
     assert status == 1 and printed == shown
+
+
+def test_the_live_kernel_log_reads_through_the_pipeline():
+    """/dev/kmsg records as 'dmesg -r' lines: the running kernel's banner is found (root only)."""
+    from triage.ingest import Input, read_capture
+    from triage.preflight.reader import RootReader
+
+    reader = RootReader("/")
+    text = reader.kmsg()
+    if text is None:
+        pytest.skip(f"/dev/kmsg not readable here: {reader.records['/dev/kmsg'].why}")
+    capture = read_capture(Input.from_text(text, "/dev/kmsg"))
+    releases = {b.release for b in capture.boots}
+    if os.uname().release not in releases:
+        pytest.skip("the kernel's banner has left the ring buffer")
+    assert capture.boots[-1].release == os.uname().release

@@ -254,6 +254,9 @@ def crash_cmdline(inp: Inputs) -> Check:
                       f"SNP host, where the IOMMU stays enabled with the crashed kernel's locked tables",
                       signature=_NOTES, fix=f"drop {' '.join(found)} and use a crash kernel with the SNP kdump "
                       "series instead", sources=sources)
+    if found and inp.snp.state == "unknown":
+        return _check(cid, title, "unknown", f"the crash kernel boots with {' '.join(found)}, which matters only "
+                      "if SNP is on, and whether it is is not known", collect=_COLLECT_LOG, sources=sources)
     if not any(n == "reset_devices" for n, _ in cmdline_options(crash.cmdline)):
         return _check(cid, title, "risk", "the crash kernel's command line lacks reset_devices: devices keep "
                       "DMA running into the reused or copied IOMMU tables", signature="IOMMU-EVENT-STORM",
