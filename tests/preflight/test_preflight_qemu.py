@@ -1,12 +1,14 @@
 """snp-triage preflight on the /proc, /sys and /etc files the QEMU fixture records from its real kernels.
 
-tests/qemu/build-fixture.sh (extended on branch eco13) boots Debian's kernel
-under QEMU with an emulated AMD IOMMU (no SNP) and copies the files preflight
-reads from the first kernel and from the kdump kernel into
-``$SNP_TRIAGE_FIXTURE_DIR/preflight/first`` and ``.../preflight/kdump``
-(override with ``SNP_TRIAGE_PREFLIGHT_FIRST`` / ``SNP_TRIAGE_PREFLIGHT_KDUMP``).
-Each test skips, saying which directory is missing, when the fixture has not
-been built.
+tests/qemu/build-fixture.sh (as extended on branch eco13) boots Debian's 6.1
+or 6.12 kernel under QEMU with an emulated AMD IOMMU (no SNP) and its init
+script copies the /proc, /sys and /etc files of the first kernel and of the
+kdump kernel into ``<fixture>/state/first`` and ``<fixture>/state/kdump``,
+each with the kernel's ``dmesg.txt``.  The fixture is
+``$SNP_TRIAGE_FIXTURE_DIR``, else ``~/.cache/snp-triage/qemu-fixture-6.1``,
+``-6.12`` and the older ``qemu-fixture``; ``SNP_TRIAGE_PREFLIGHT_FIRST`` /
+``SNP_TRIAGE_PREFLIGHT_KDUMP`` name the two trees directly.  Each test skips,
+saying which directory is missing, when no fixture has been built.
 """
 from __future__ import annotations
 
@@ -20,12 +22,20 @@ from triage.preflight.hostfacts import parse_bool, parse_cpuinfo
 
 pytestmark = pytest.mark.qemu
 
-FIXTURE = Path(os.environ.get("SNP_TRIAGE_FIXTURE_DIR", Path.home() / ".cache" / "snp-triage" / "qemu-fixture"))
+_CACHE = Path.home() / ".cache" / "snp-triage"
+_FIXTURES = ([Path(os.environ["SNP_TRIAGE_FIXTURE_DIR"])] if os.environ.get("SNP_TRIAGE_FIXTURE_DIR") else
+             [_CACHE / "qemu-fixture-6.1", _CACHE / "qemu-fixture-6.12", _CACHE / "qemu-fixture"])
+FIXTURE = next((f for f in _FIXTURES if (f / "state").is_dir()), _FIXTURES[0])
 TREES = {
-    "first": Path(os.environ.get("SNP_TRIAGE_PREFLIGHT_FIRST", FIXTURE / "preflight" / "first")),
-    "kdump": Path(os.environ.get("SNP_TRIAGE_PREFLIGHT_KDUMP", FIXTURE / "preflight" / "kdump")),
+    "first": Path(os.environ.get("SNP_TRIAGE_PREFLIGHT_FIRST", FIXTURE / "state" / "first")),
+    "kdump": Path(os.environ.get("SNP_TRIAGE_PREFLIGHT_KDUMP", FIXTURE / "state" / "kdump")),
 }
 ANSWERS = ("kdump will work", "will fail", "at risk", "unknown", "not applicable")
+
+
+def _dmesg(tree: Path) -> list[str]:
+    """The kernel's own log, which the fixture records beside its files as dmesg.txt."""
+    return [str(tree / "dmesg.txt")] if (tree / "dmesg.txt").is_file() else []
 
 
 def _tree(which: str) -> Path:
@@ -39,7 +49,7 @@ def _tree(which: str) -> Path:
 @pytest.mark.parametrize("which", sorted(TREES))
 def test_preflight_reads_a_real_kernels_files(which):
     tree = _tree(which)
-    report = run_preflight(str(tree))
+    report = run_preflight(str(tree), dmesg=_dmesg(tree))
     assert report.overall.answer in ANSWERS
     cpuinfo = tree / "proc" / "cpuinfo"
     if cpuinfo.is_file():
@@ -63,7 +73,28 @@ def test_preflight_reads_a_real_kernels_files(which):
 
 def test_the_first_kernel_names_its_crash_kernel():
     tree = _tree("first")
-    report = run_preflight(str(tree))
+    report = run_preflight(str(tree), dmesg=_dmesg(tree))
     if report.overall.answer == "not applicable":
         pytest.skip("the recorded CPU is not AuthenticAMD")
     assert report.fact("crash_kernel.release") is not None, [s.to_dict() for s in report.unread]
+
+
+def test_the_qemu_first_kernel_is_a_healthy_non_snp_amd_host():
+    """QEMU's default CPU (qemu64) says AuthenticAMD, family 0xf: no SNP; the init script loaded a crash kernel."""
+    tree = _tree("first")
+    report = run_preflight(str(tree), dmesg=_dmesg(tree))
+    if report.fact("cpu.vendor") != "AuthenticAMD":
+        pytest.skip("the recorded CPU is not AuthenticAMD")
+    verdicts = {c.id: c.verdict for c in report.checks}
+    assert report.fact("snp.state") == "off"
+    assert verdicts["crash-kernel-loaded"] == "ok"
+    assert verdicts["boot-log"] == "ok", [c.reason for c in report.checks if c.id == "boot-log"]
+    assert report.overall.answer != "will fail"
+
+
+def test_the_qemu_kdump_kernel_has_no_crash_kernel_of_its_own():
+    tree = _tree("kdump")
+    report = run_preflight(str(tree), dmesg=_dmesg(tree))
+    if report.fact("cpu.vendor") != "AuthenticAMD":
+        pytest.skip("the recorded CPU is not AuthenticAMD")
+    assert report.overall.signature == "KDUMP-NOT-LOADED"
