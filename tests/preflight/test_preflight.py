@@ -203,6 +203,12 @@ def test_links_are_followed_inside_the_tree_only(tmp_path):
     record = next(s for s in report.sources if s.path == "/proc/cpuinfo")
     assert record.status == "unreadable" and "symbolic links" in record.why
     assert report.fact("cpu.vendor") is None
+    # a relative link climbing above the tree stops at its top: /etc/hostname of the tree, not of this machine
+    (tree / "etc" / "kdump.conf").unlink()
+    os.symlink("../../../../../../../../../etc/hostname", tree / "etc" / "kdump.conf")
+    report = run_preflight(str(tree))
+    record = next(s for s in report.sources if s.path == "/etc/kdump.conf")
+    assert record.status == "missing" and "/etc/hostname" in record.why
     # the Debian tree's /var/lib/kdump/vmlinuz -> /boot/vmlinuz-<release> is resolved inside the tree
     debian = run_preflight(str(TREES / "amd-no-snp"))
     assert debian.fact("crash_kernel.image_target") == "/boot/vmlinuz-6.1.0-56-amd64"
