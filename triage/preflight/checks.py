@@ -117,12 +117,14 @@ def crash_loaded(inp: Inputs) -> Check:
     if crash.enabled is False:
         why.append("USE_KDUMP=0 in /etc/default/kdump-tools")
     return _check("crash-kernel-loaded", title, "fails", "; ".join(why), signature=KDUMP_NOT_LOADED,
-                  fix="boot with crashkernel= (e.g. crashkernel=512M on an SNP host), enable the kdump service "
-                      "(kdumpctl / kdump-config load) and check /sys/kernel/kexec_crash_loaded reads 1",
+                  fix="boot with a crashkernel= reservation, enable the kdump service (kdumpctl / kdump-config "
+                      "load) and check that /sys/kernel/kexec_crash_loaded reads 1",
                   sources=sources)
 
 
-def _crash_release(inp: Inputs):
+def _crash_release(inp: Inputs) -> tuple[str | None, str | None]:
+    """(release, banner) of the crash kernel; the running kernel's banner when it is the same release
+    (a distribution banner names the upstream base the fixes table needs: "Debian 6.12.117-1")."""
     crash, host = inp.crash, inp.host
     banner = crash.banner or (host.banner if crash.release == host.release else None)
     return crash.release, banner
@@ -172,7 +174,13 @@ def crash_fixes(inp: Inputs) -> Check:
 
 
 def _shutdown_fails(inp: Inputs) -> str:
-    """Why SNP_SHUTDOWN_EX will not complete at panic, or ''."""
+    """Why SNP_SHUTDOWN_EX will not complete at panic, or ''.
+
+    drivers/crypto/ccp/sev-dev.c: snp_shutdown_on_panic() runs from the panic notifier chain, which
+    kernel/panic.c calls before __crash_kexec() only with crash_kexec_post_notifiers; a PSP declared
+    dead (psp_dead, "sev command %#x timed out, disabling PSP") takes no command; with SNP guests,
+    __sev_snp_shutdown_locked() gets DFFLUSH_REQUIRED and its DF_FLUSH retry fails (founding mail).
+    """
     host, log = inp.host, inp.log
     if log.psp_dead:
         return "the PSP is dead this boot (a 'sev command ... timed out, disabling PSP' line), so no PSP command runs"
