@@ -223,6 +223,16 @@ def _append(path: Path, text: str) -> None:
         handle.write(text)
 
 
+def test_a_sosreport_without_osrelease_gives_the_release_from_uname(tmp_path):
+    tree = copy_tree("snp-partial-backport", tmp_path)
+    (tree / "proc" / "sys" / "kernel" / "osrelease").unlink()
+    (tree / "proc" / "version").unlink()
+    (tree / "sos_commands" / "kernel" / "uname_-a").write_text(
+        "Linux snp-host-07 6.12.58-cip3 #1 SMP PREEMPT_DYNAMIC x86_64 GNU/Linux\n")
+    report = run_preflight(str(tree))
+    assert report.fact("kernel.release") == "6.12.58-cip3"
+
+
 def test_a_dead_psp_dooms_an_old_crash_kernel_even_without_guests(tmp_path):
     tree = copy_tree("snp-old-kdump-guests", tmp_path)
     for pid in ("5120", "5188"):

@@ -40,6 +40,8 @@ WATCHED_OPTIONS = ("crashkernel", "amd_iommu", "intremap", "iommu", "mem_encrypt
                    "kvm_amd.sev", "reset_devices")
 #: sosreport's copy of 'ps auxwww' (sos/report/plugins/process.py)
 _PS_FILES = ("/sos_commands/process/ps_auxwww", "/sos_commands/process/ps_auxfwww")
+#: sosreport's 'uname -a' output: "Linux HOST RELEASE #1 SMP ..."
+_SOS_UNAME = "/sos_commands/kernel/uname_-a"
 #: the QEMU object type of an SNP guest (qemu/qapi/qom.json SevSnpGuestProperties)
 SNP_OBJECT = "sev-snp-guest"
 
@@ -161,6 +163,12 @@ def collect_host(reader: RootReader) -> HostFacts:
     if host.release is None and host.banner and host.banner.startswith("Linux version "):
         host.release = host.banner.split()[2]
         host.add("kernel.release", host.release, "/proc/version")
+    if host.release is None and not reader.live:  # a sosreport keeps 'uname -a' (sos kernel plugin)
+        uname = reader.value(_SOS_UNAME)
+        words = uname.split() if uname else []
+        if len(words) > 2 and words[0] == "Linux":
+            host.release = words[2]
+            host.add("kernel.release", host.release, _SOS_UNAME)
     cmdline = reader.read_text("/proc/cmdline")
     if cmdline is not None:
         host.cmdline = cmdline.replace("\0", " ").strip()
