@@ -259,7 +259,8 @@ def crash_cmdline(inp: Inputs) -> Check:
     found = [f"{n}={v}" for n, v in cmdline_options(crash.cmdline) if (n, v) in IOMMU_OPTIONS]
     if found and inp.snp.active:
         return _check(cid, title, "risk", f"the crash kernel boots with {' '.join(found)}: not validated on an "
-                      f"SNP host, where the IOMMU stays enabled with the crashed kernel's locked tables",
+                      f"SNP host, where the IOMMU is probably left enabled with the crashed kernel's locked "
+                      f"tables (inferred: kernel reference, SNP-KDUMP-WORKAROUND-NOTES)",
                       signature=_NOTES, fix=f"drop {' '.join(found)} and use a crash kernel with the SNP kdump "
                       "series instead", sources=sources)
     if found and inp.snp.state == "unknown":
