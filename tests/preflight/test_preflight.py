@@ -233,6 +233,23 @@ def test_a_sosreport_without_osrelease_gives_the_release_from_uname(tmp_path):
     assert report.fact("kernel.release") == "6.12.58-cip3"
 
 
+def test_without_cpuinfo_the_logs_platform_facts_name_the_vendor(tmp_path):
+    tree = copy_tree("snp-ok", tmp_path)
+    (tree / "proc" / "cpuinfo").unlink()
+    report = run_preflight(str(tree))
+    amd = check(report, "amd-host")
+    assert amd.verdict == "ok" and "the log shows an AMD platform" in amd.reason
+    assert report.fact("log.platform.snp") == "true"
+    assert report.overall.answer == "kdump will work"
+    # a real Intel capture (VT-d faults of a ThinkPad T450s, tests/corpus/real/108) names an Intel platform
+    intel = copy_tree("snp-unknown", tmp_path)
+    (intel / "proc" / "cpuinfo").unlink()
+    dmar = ROOT / "tests" / "corpus" / "real" / "108-iommu-list-intel-t450s-dmar-xhci-faults-syslog.log"
+    report = run_preflight(str(intel), dmesg=[str(dmar)])
+    assert report.fact("log.platform.cpu_vendor") == "Intel"
+    assert report.overall.answer == "not applicable"
+
+
 def test_a_dead_psp_dooms_an_old_crash_kernel_even_without_guests(tmp_path):
     tree = copy_tree("snp-old-kdump-guests", tmp_path)
     for pid in ("5120", "5188"):

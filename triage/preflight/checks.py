@@ -67,6 +67,12 @@ def _snp_gate(inp: Inputs, cid: str, title: str) -> Check | None:
 def amd_host(inp: Inputs) -> Check:
     title = "AMD host"
     host = inp.host
+    if host.vendor is None and host.log_vendor is not None:
+        where = f"/proc/cpuinfo not read; the log shows an {host.log_vendor} platform ({host.log_vendor_line})"
+        if host.log_vendor != "AMD":
+            return _check("amd-host", title, "not applicable", f"{where}: SEV-SNP and the AMD IOMMU are AMD EPYC "
+                          "features", sources=[host.log_vendor_line])
+        return _check("amd-host", title, "ok", where, sources=[host.log_vendor_line])
     if host.vendor is None:
         return _check("amd-host", title, "unknown", "/proc/cpuinfo could not be read",
                       collect="/proc/cpuinfo", sources=["/proc/cpuinfo"])

@@ -14,7 +14,9 @@ or ``journalctl -k`` capture); a sosreport's ``sos_commands/kernel/dmesg``;
   and the SNP firmware version), ``snp_init_failed``, ``psp_cmd_timeout``
   (``psp_dead``: no PSP command, SNP_SHUTDOWN_EX included, runs after it);
 * KVM: ``kvm_snp_enabled`` ("kvm_amd: SEV-SNP enabled (ASIDs 1 - 252)");
-* RMP: ``rmp_table_range`` / ``rmp_segmented``.
+* RMP: ``rmp_table_range`` / ``rmp_segmented``;
+* the boot's platform facts (``Boot.platform``, grammars/platform.yaml: CPU vendor, IOMMU, "SNP seen"),
+  shown as they are and used for the CPU vendor when /proc/cpuinfo is not in the tree.
 
 The last boot of the log is "this boot"; findings of the whole log are kept
 (an earlier boot's failed kdump in a journal is evidence too).
@@ -56,6 +58,7 @@ class LogFacts:
     psp_dead: bool = False
     kvm_snp: bool | None = None
     rmp: bool = False
+    platform: dict[str, tuple[str, str]] = field(default_factory=dict)  # the boot's platform facts: value, where
     findings: list[Finding] = field(default_factory=list)
 
     def where(self, event: Event) -> str:
@@ -102,6 +105,11 @@ def read_log(reader: RootReader, files: list[str], rules: list[Rule]) -> LogFact
 
 def _scan(log: LogFacts, capture: Capture) -> None:
     last = capture.boots[-1].index if capture.boots else 0
+    # the platform facts the ingest stage keeps per boot (grammars/platform.yaml): one home for them
+    for name, fact in (capture.boots[-1].platform.items() if capture.boots else ()):
+        where = f"{log.source}:{fact.line}" + (" (inferred)" if fact.inferred else "")
+        log.platform[name] = (str(fact.value), where)
+        log.add(f"log.platform.{name}", str(fact.value), where)
     for event in capture.events:
         if event.boot != last:
             continue

@@ -64,6 +64,8 @@ class HostFacts:
     crash_loaded: bool | None = None
     crash_size: int | None = None
     post_notifiers: bool | None = None
+    log_vendor: str | None = None  # the log's platform fact cpu_vendor (AMD, Intel, ...), when cpuinfo is missing
+    log_vendor_line: str = ""
     guests: list[str] | None = None  # None: no process table or libvirt state was readable
     guest_sources: list[str] = field(default_factory=list)
 
@@ -76,7 +78,10 @@ class HostFacts:
 
     @property
     def amd(self) -> bool | None:
-        return None if self.vendor is None else self.vendor == "AuthenticAMD"
+        """AuthenticAMD in /proc/cpuinfo; without it, what the log's platform facts say; else None."""
+        if self.vendor is not None:
+            return self.vendor == "AuthenticAMD"
+        return None if self.log_vendor is None else self.log_vendor == "AMD"
 
 
 def parse_cpuinfo(text: str) -> dict[str, str]:

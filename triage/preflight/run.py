@@ -37,6 +37,8 @@ def run_preflight(root: str = "/", *, dmesg: Sequence[str] = (), rule_dirs: Iter
         rule_list = list(rules) if rules is not None else load_rules(rule_dirs)
         crash = find_crash_kernel(reader, host)
         log = read_log(reader, list(dmesg), rule_list)
+        if host.vendor is None and "cpu_vendor" in log.platform:
+            host.log_vendor, host.log_vendor_line = log.platform["cpu_vendor"]
     inputs = Inputs(host=host, crash=crash, log=log, rules={r.id: r for r in rule_list},
                     snp=snp_state(host, log))
     checks = run_checks(inputs)
