@@ -117,7 +117,16 @@ def _cmd_vmcore(options: argparse.Namespace) -> int:
     return _status(report, options.fail_on)
 
 
+def _cmd_preflight(options: argparse.Namespace) -> int:
+    from ..preflight import run_preflight
+    from ..preflight.render import render_preflight
+
+    report = run_preflight(options.root, dmesg=options.dmesg, rule_dirs=options.rules)
+    render_preflight(report, options.format)
+    return EXIT_FINDINGS if report.fails(options.fail_on) else EXIT_OK
+
+
 HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "analyze": _cmd_analyze, "events": _cmd_events, "boots": _cmd_boots, "rules": _cmd_rules,
-    "vmcore": _cmd_vmcore,
+    "vmcore": _cmd_vmcore, "preflight": _cmd_preflight,
 }
