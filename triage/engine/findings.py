@@ -92,7 +92,8 @@ def _evidence(hit: StepHit, role: str) -> Evidence:
 
 def make_finding(index: EventIndex, rule: Rule, alt: int, pat: Pattern, capture_i: int, boots: list[int],
                   hits: list[StepHit], support: list[StepHit], notes: list[str],
-                  vmcore: Mapping[str, Any] | None, *, platform: PlatformCheck | None = None) -> Finding:
+                  vmcore: Mapping[str, Any] | None, *, platform: PlatformCheck | None = None,
+                  first_boot: tuple[int, int] | None = None) -> Finding:
     cap = index.captures[capture_i]
     evidence = [_evidence(h, "required") for h in hits] + [_evidence(h, "supporting") for h in support]
     main_boot = boots[-1]
@@ -116,7 +117,10 @@ def make_finding(index: EventIndex, rule: Rule, alt: int, pat: Pattern, capture_
     fix = None
     if rule.fixed_by:
         fix_release, fix_info = release, info
-        if rule.fix_boot == "first" and len(boots) > 1:
+        if rule.fix_boot == "first" and first_boot is not None:  # next_boot: the kernel that panicked
+            fix_info = index.boots.get(first_boot)
+            fix_release = fix_info.boot.release if fix_info else None
+        elif rule.fix_boot == "first" and len(boots) > 1:
             fix_info = index.boots.get((capture_i, boots[0]))
             fix_release = fix_info.boot.release if fix_info else None
         fix = fix_verdict(fix_release, rule.fixed_by, banner=fix_info.banner if fix_info else None)

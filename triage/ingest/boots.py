@@ -59,7 +59,9 @@ class BootTracker:
 
     def start(self, reason: str, line: int) -> None:
         """Begin a new boot at ``line`` unless the current one is still empty (or an opening excerpt)."""
-        if self._kernel_lines == 0 and not self._banner_seen:
+        if (self._kernel_lines == 0 and not self._banner_seen) or (
+                self.current.first_line == line and not self.current.event_count):
+            # nothing of the current boot yet, or only this very line: it starts the boot we are in
             if self.current.started_by == "start of input":
                 self.current.started_by = reason
             return

@@ -6,6 +6,7 @@ and findings and say, in the engineer's terms, what is missing.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from ..model import VMCORE_LOG_SUFFIX, Capture, Finding, QualityNote
 
@@ -42,10 +43,13 @@ def assess(captures: Sequence[Capture], findings: Sequence[Finding], vmcore_give
             "Give the vmlinux with debug info of the crashed kernel's exact release (--vmlinux), or the dump of "
             "this crash; 'snp-triage vmcore VMCORE' says what is wrong with it."))
     snp_findings = [f for f in findings if _CHAIN_TAGS.intersection(f.tags)]
-    for capture in captures:
+    for i, capture in enumerate(captures):
         if not capture.empty:
+            # inputs given together are one incident (crashed.log kdump.log): what a neighbour holds is not missing
+            given = _Neighbours(crashed_before=i > 0 and any(b.ended == "panic" for b in captures[i - 1].boots),
+                                kdump_after=i + 1 < len(captures) and any(b.role == "kdump" for b in captures[i + 1].boots))
             notes.extend(_capture_notes(capture, [f for f in snp_findings if f.source == capture.source],
-                                        [f for f in findings if f.source == capture.source]))
+                                        [f for f in findings if f.source == capture.source], given))
     if snp_findings and not vmcore_given and vmcore_error is None:
         notes.append(QualityNote(
             "no-vmcore", "info", captures[0].source if captures else "", None,
@@ -56,7 +60,16 @@ def assess(captures: Sequence[Capture], findings: Sequence[Finding], vmcore_give
     return notes
 
 
-def _capture_notes(capture: Capture, snp_findings: list[Finding], findings: list[Finding]) -> list[QualityNote]:
+@dataclass(frozen=True)
+class _Neighbours:
+    """What the inputs given beside a capture already hold."""
+
+    crashed_before: bool = False  # the input before it ends with a panic (the crashed kernel's log)
+    kdump_after: bool = False  # the input after it starts with a kdump kernel
+
+
+def _capture_notes(capture: Capture, snp_findings: list[Finding], findings: list[Finding],
+                   given: _Neighbours = _Neighbours()) -> list[QualityNote]:
     notes: list[QualityNote] = []
     source = capture.source
 
@@ -78,7 +91,7 @@ def _capture_notes(capture: Capture, snp_findings: list[Finding], findings: list
              "The console log as the capture tool wrote it, in one piece, rather than an excerpt.")
     kdump = [b for b in boots if b.role == "kdump"]
     firsts = [b for b in boots if b.role == "first" or b.ended == "panic"]
-    if kdump and not any(b.index < kdump[0].index for b in firsts):
+    if kdump and not any(b.index < kdump[0].index for b in firsts) and not given.crashed_before:
         note("first-kernel-missing", "warning", kdump[0].index,
              "The capture starts in the kdump kernel: the crashed kernel's log (its panic, and the SEV/SNP shutdown "
              "messages printed by the panic notifier) is not in it.",
@@ -114,7 +127,7 @@ def _capture_notes(capture: Capture, snp_findings: list[Finding], findings: list
              "Keep capturing until the kdump kernel reboots or powers off; note whether it hung.")
     from_vmcore = source.endswith(VMCORE_LOG_SUFFIX)  # a vmcore's own log always ends at the panic
     if (not from_vmcore and any(b.ended == "panic" and b.kdump_loaded for b in boots) and not kdump
-            and boots[-1].ended == "panic"):
+            and boots[-1].ended == "panic" and not given.kdump_after):
         note("kdump-boot-missing", "warning", boots[-1].index,
              "The crashed kernel had a crash kernel loaded ('Kdump: loaded'), but the capture ends at its panic: the "
              "kdump kernel's output is not in it.",
