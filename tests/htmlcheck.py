@@ -52,6 +52,7 @@ class _Strict(HTMLParser):
         self.page = Page()
         self.stack: list[str] = []
         self.problems: list[str] = []
+        self.ids: set[str] = set()
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.page.tags[tag] += 1
@@ -67,6 +68,10 @@ class _Strict(HTMLParser):
                     self.problems.append(f"href {value!r} is neither a fragment nor an http(s) link")
             if name == "style" and ("url(" in value.lower() or "@import" in value.lower()):
                 self.problems.append(f"style {value!r} could fetch")
+        if "id" in values:
+            if values["id"] in self.ids:
+                self.problems.append(f"id {values['id']!r} used twice")
+            self.ids.add(values["id"])
         if tag == "meta" and values.get("http-equiv") == "Content-Security-Policy":
             self.page.csp = values.get("content")
         if any(k.startswith("data-") for k in values):
@@ -93,13 +98,18 @@ class _Strict(HTMLParser):
 
 
 def check_page(text: str) -> Page:
-    """Parse a page strictly; AssertionError naming the first problems when it is not the kit's."""
+    """Parse a page strictly; AssertionError naming the first problems when it is not the kit's.
+
+    Also: ids are unique and every in-page link leads to an element.
+    """
     assert text.startswith("<!DOCTYPE html>"), "no doctype"
     parser = _Strict()
     parser.feed(text)
     parser.close()
     if parser.stack:
         parser.problems.append(f"unclosed: {parser.stack}")
+    parser.problems += [f"link {href} leads to no element" for href in parser.page.hrefs
+                        if href.startswith("#") and href[1:] not in parser.ids]
     assert not parser.problems, "; ".join(parser.problems[:5])
     assert parser.page.csp and "default-src 'none'" in parser.page.csp, "no Content-Security-Policy"
     return parser.page

@@ -176,6 +176,14 @@ def test_hostile_capture_and_file_name_stay_text(tmp_path):
     assert page.tags["script"] == 0 and page.tags["img"] == 0
 
 
+def test_two_captures_two_timelines():
+    report = analyze([str(FOUNDING), str(QEMU_LOG)])
+    page = check_page(report_html(report))  # ids unique, every in-page link leads to an element
+    assert page.tags["ol"] == 2
+    assert page.tags["li"] >= sum(len(c.boots) for c in report.captures)
+    assert str(QEMU_LOG) in page.all_text and str(FOUNDING) in page.all_text
+
+
 def test_empty_capture_and_no_finding(tmp_path):
     empty = tmp_path / "empty.log"
     empty.write_bytes(b"")

@@ -195,7 +195,8 @@ def _diagnosis(root: Json | None, number: int | None, empty: bool) -> Html:
         return banner(tag("strong", "Empty capture: "), "the input holds no line to diagnose.", tone="warning")
     if root is None:
         return banner(tag("strong", "No finding: "), "nothing in the rule packs matched.", tone="ok")
-    return banner(tag("div", tag("strong", "Diagnosis: "), tag("a", root["title"], href=f"#{_anchor(number or 1)}")),
+    title = tag("a", root["title"], href=f"#{_anchor(number)}") if number and number <= MAX_FINDINGS_SHOWN else root["title"]
+    return banner(tag("div", tag("strong", "Diagnosis: "), title),
                   tag("div", badge(root["severity"].upper(), root["severity"]), " ", tag("code", root["rule_id"]), " ",
                       badge(root["confidence"], "info"), " ", _verdict(root.get("fix"))),
                   tag("p", " ".join(root["summary"].split())), tone=root["severity"])
@@ -206,8 +207,8 @@ def report_html(report: Report) -> str:
     data = report.to_dict()
     index_of = {id(f): i for i, f in enumerate(report.findings)}
     ranked = [(report.findings[index_of[id(f)]], data["findings"][index_of[id(f)]]) for f in report.ranked_findings()]
-    numbers: dict[str, int] = {}
-    for number, (_, f) in enumerate(ranked, 1):
+    numbers: dict[str, int] = {}  # rule id -> the first finding of it shown in full (links lead there)
+    for number, (_, f) in enumerate(ranked[:MAX_FINDINGS_SHOWN], 1):
         numbers.setdefault(f["rule_id"], number)
     root_finding = report.root_cause  # the finding whose rule_id is the JSON's root_cause
     root_number = next((n for n, (finding, _) in enumerate(ranked, 1) if finding is root_finding), None)

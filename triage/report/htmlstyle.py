@@ -79,7 +79,7 @@ line-height:1.1}
 .tl-list{list-style:none;padding:0;margin:.5rem 0}
 .tl-list>li{border-left:4px solid var(--line);padding:.2rem .8rem;margin:.4rem 0;break-inside:avoid}
 .tl-list>li.r-kdump{border-left-color:var(--error)}.tl-list>li.r-first{border-left-color:var(--ok)}
-.finding{border:1px solid var(--line);border-radius:6px;padding:.7rem 1rem;margin:.8rem 0;break-inside:avoid-page}
+.finding{border:1px solid var(--line);border-radius:6px;padding:.7rem 1rem;margin:.8rem 0}
 .finding.root{border-width:2px;border-color:var(--error)}
 .muted{color:var(--muted)}.small{font-size:.85rem}
 .chart{margin:.5rem 0 1rem}.chart svg{width:100%;height:auto;display:block}
@@ -91,5 +91,6 @@ line-height:1.1}
 @media print{:root{font-size:11pt;--bg:#fff;--fg:#000;--panel:#f6f8fa}body{max-width:none;padding:0}
 *{-webkit-print-color-adjust:exact;print-color-adjust:exact}
 .log{overflow:visible}.log .row{white-space:pre-wrap}a{color:inherit;text-decoration:none}
-h2{break-after:avoid}.finding,.card,tr{break-inside:avoid}}
+h2,h3,h4,.log-head{break-after:avoid}.card,tr,.log .row,dl.kv{break-inside:avoid}
+.finding{break-inside:auto}}
 """
