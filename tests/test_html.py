@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from triage.model import Fact, Report, VmcoreFacts
+from triage.model import CompletionWait, Fact, IommuFacts, Report, VmcoreFacts
 from triage.model.report import CrossCheck
 from triage.report import analyze, htmlreport
 from triage.report.htmlchart import svg_timeseries
@@ -201,13 +201,18 @@ def test_vmcore_facts_and_errors_are_shown(founding):
     facts.globals.sme_me_mask = Fact(0x8000000000000, "sme_me_mask")
     facts.psp.psp_dead = Fact.missing("psp_master->sev_data", "ccp module not loaded")
     facts.skip("device tables", "amd_iommu_dev_table: <absent>")
+    iommu = IommuFacts(index=Fact(3, "iommu->index"), excl_base=Fact(0x1234000, "MMIO_EXCL_BASE_OFFSET"))
+    iommu.completion_waits = [CompletionWait(5, 80, 0, (1, 2, 3, 4), True, False, 0x1234008, 7, False)]
+    facts.iommus = [iommu, IommuFacts()]
     report = Report(founding.captures, founding.findings, founding.quality, vmcore=facts, vmcore_path="/var/crash/vmcore",
                     cross_checks=[CrossCheck("cwb", "mismatch", "EXCL_BASE 0x1 != logged 0x2", founding.captures[0].source, 37)])
-    page = check_page(report_html(report))
-    shown = page.all_text
+    markup = report_html(report)
+    shown = check_page(markup).all_text
     for fact in ("6.11.0-rc6", "0x8000000000000", "n/a (ccp module not loaded)", "amd_iommu_dev_table: <absent>",
-                 "EXCL_BASE 0x1 != logged 0x2", "/var/crash/vmcore", "No struct amd_iommu"):
+                 "EXCL_BASE 0x1 != logged 0x2", "/var/crash/vmcore", "IOMMU 3", "IOMMU 1", "0x1234000",
+                 "IOMMU 3: last COMPLETION_WAIT commands in the ring (1 found, newest first)", "0x1234008"):
         assert fact in shown, fact
+    assert '<span title="iommu-&gt;index"><code>3</code></span>' in markup  # an index in decimal, not as an address
     broken = Report(founding.captures, founding.findings, founding.quality, vmcore_path="core",
                     vmcore_error="core: not a usable vmcore")
     assert "The vmcore could not be read" in check_page(report_html(broken)).all_text

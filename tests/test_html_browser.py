@@ -34,7 +34,7 @@ CHROMIUM = os.environ.get("SNP_TRIAGE_CHROMIUM", "/usr/bin/chromium")
 #: no sandbox (CI runs as root), nothing in the background that could reach the network
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-default-apps", "--disable-extensions"]
+                 "--disable-default-apps", "--disable-extensions", "--disable-dev-shm-usage"]
 #: real captures beyond the founding thread: a QEMU kdump, an SNP kdump thread, a full dmesg with 13 findings
 REAL = [FOUNDING, QEMU_LOG,
         ROOT / "tests/corpus/real/123-lkml-md-archive-snp-kdump-v2-df-flush-failed-cwait-ir-timer-panic.log",
