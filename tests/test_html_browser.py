@@ -163,6 +163,14 @@ def test_founding_thread_key_facts_are_visible(open_page):
     assert href.startswith("#finding-") and page.locator(href).count() == 1
 
 
+@pytest.mark.parametrize("capture", [FOUNDING, REAL[3]], ids=lambda p: Path(p).name[:40])
+def test_narrow_screen_has_no_sideways_scroll(open_page, capture):
+    opened = open_page(report_html(analyze([str(capture)])), width=360)
+    opened.check_quiet()
+    assert opened.page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert opened.page.title().startswith("snp-triage: ")
+
+
 def test_hostile_text_is_inert(open_page, tmp_path):
     text = FOUNDING.read_text(encoding="utf-8").replace("Interrupt-remapped IO-APIC", "Interrupt-remapped IO-APIC"
                                                         + HOSTILE)

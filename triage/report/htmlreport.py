@@ -240,6 +240,8 @@ def report_html(report: Report) -> str:
         body.append(section("Capture quality: what is missing, what to collect next",
                             table(("severity", "code", "where", "gap", "collect next"), rows), id="quality"))
     sources = ", ".join(s["source"] for s in data["sources"]) or "no input"
+    tab = f"snp-triage: {root['rule_id'] if root else 'no finding'} \u00b7 {sources}"
     return document("snp-triage report", *body, subtitle=f"{sources} \u00b7 {plural(len(ranked), 'finding')}",
+                    tab_title=tab,
                     footer=f"snp-triage; the same data as --format json (schema {SCHEMA_VERSION}). "
                            "This page runs no script and loads nothing.")

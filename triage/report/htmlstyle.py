@@ -66,7 +66,7 @@ padding:.3rem 0;overflow-x:auto}
 .log .ln{flex:0 0 5.5em;text-align:right;padding-right:.8em;color:var(--muted);user-select:none}
 .log .tx{flex:1;padding-right:.6em}.log .gap .tx{color:var(--muted)}.log .hl{background:var(--mark)}
 pre.log{padding:.5rem .8rem;white-space:pre-wrap;overflow-wrap:anywhere}
-.log-head{font-size:.85rem;color:var(--muted);margin-top:.4rem}
+.log-head{font-size:.85rem;color:var(--muted);margin-top:.4rem;overflow-wrap:anywhere}
 .tl{margin:.6rem 0 1rem}
 .tl-strip{position:relative;height:4.1rem;border:1px solid var(--line);border-radius:6px;background:var(--panel);
 overflow:hidden}
