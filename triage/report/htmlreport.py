@@ -121,9 +121,8 @@ def _finding(number: int, f: Json, finding: Finding, notes: Sequence[Json], numb
 
 
 def _boot_detail(boot: Json, notes: Sequence[Json]) -> Html:
-    time = None
-    if boot.get("first_timestamp") is not None:
-        time = f"{boot['first_timestamp']:.6f} s \u2013 {boot['last_timestamp']:.6f} s"
+    stamps = [f"{t:.6f} s" for t in (boot.get("first_timestamp"), boot.get("last_timestamp")) if t is not None]
+    time = " \u2013 ".join(stamps) or None
     ended = boot["ended"] + (f": {boot['panic_message']}" if boot.get("panic_message") else "")
     counts = [plural(boot["event_count"], "event"), plural(boot["plain_lines"], "plain line")]
     counts += [f"{boot[k]} {k.replace('_', ' ')}" for k in ("dropped_messages", "torn_lines", "reordered_lines")
