@@ -19,6 +19,7 @@ KIT_TAGS = frozenset({
     "svg", "g", "line", "polyline", "circle", "text",  # inline SVG (its <title> is the tooltip)
 })
 _VOID = frozenset({"meta", "br", "hr", "img", "col", "wbr"})
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4"})
 _SVG_SELF_CLOSING = frozenset({"line", "polyline", "circle"})
 KIT_ATTRS = frozenset({
     "class", "id", "href", "title", "style", "lang", "charset", "http-equiv", "content", "name", "scope", "role",
@@ -37,6 +38,7 @@ class Page:
     data: list[tuple[str, dict[str, str]]] = field(default_factory=list)  # (tag, attrs) of elements with data-*
     hrefs: list[str] = field(default_factory=list)
     csp: str | None = None
+    headings: list[tuple[str, str]] = field(default_factory=list)  # (h1..h4, its text), in order
 
     @property
     def all_text(self) -> str:
@@ -53,6 +55,7 @@ class _Strict(HTMLParser):
         self.stack: list[str] = []
         self.problems: list[str] = []
         self.ids: set[str] = set()
+        self.heading: list[str] | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.page.tags[tag] += 1
@@ -76,6 +79,8 @@ class _Strict(HTMLParser):
             self.page.csp = values.get("content")
         if any(k.startswith("data-") for k in values):
             self.page.data.append((tag, values))
+        if tag in _HEADINGS:
+            self.heading = []
         if tag not in _VOID:
             self.stack.append(tag)
 
@@ -91,10 +96,15 @@ class _Strict(HTMLParser):
             self.problems.append(f"</{tag}> closes <{self.stack[-1] if self.stack else 'nothing'}>")
             return
         self.stack.pop()
+        if tag in _HEADINGS and self.heading is not None:
+            self.page.headings.append((tag, " ".join("".join(self.heading).split())))
+            self.heading = None
 
     def handle_data(self, data: str) -> None:
         if self.stack and self.stack[-1] not in ("style", "title"):
             self.page.text.append(data)
+            if self.heading is not None:
+                self.heading.append(data)
 
 
 def check_page(text: str) -> Page:

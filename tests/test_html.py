@@ -148,6 +148,23 @@ def test_founding_page_has_the_json_facts(founding):
         assert note["message"] in shown and note["collect"] in shown
 
 
+def test_founding_page_outline(founding):
+    """The page's outline, golden: the diagnosis order a reader sees."""
+    page = check_page(report_html(founding))
+    assert [text for level, text in page.headings if level != "h4"] == [
+        "snp-triage report",
+        "Boots and findings",
+        "Findings (3), root cause first",
+        "CRITICAL SNP-KDUMP-CWB-TIMEOUT confirmed root cause #1",
+        "CRITICAL SNP-KDUMP-IR-TIMER-PANIC likely #2",
+        "ERROR SNP-KDUMP-CWB-DIRECTMAP-PF confirmed #3",
+        "Capture quality: what is missing, what to collect next",
+    ]
+    first = page.headings.index(("h3", "CRITICAL SNP-KDUMP-CWB-TIMEOUT confirmed root cause #1"))
+    assert [text for _, text in page.headings[first + 1:first + 7]] == [
+        "Evidence", "Cause", "Remedy", "What to collect", "Notes", "References"]
+
+
 def test_evidence_shows_the_captured_lines(founding):
     text = report_html(founding)
     raw = FOUNDING.read_text(encoding="utf-8").splitlines()
