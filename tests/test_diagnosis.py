@@ -80,7 +80,7 @@ def test_json_report_schema():
     result = run(str(FOUNDING), "--format", "json")
     assert result.returncode == 1
     data = json.loads(result.stdout)
-    assert data["schema"] == 2 and data["root_cause"] == "SNP-KDUMP-CWB-TIMEOUT"
+    assert data["schema"] == 3 and data["root_cause"] == "SNP-KDUMP-CWB-TIMEOUT"
     assert [b["role"] for b in data["sources"][0]["boots"]] == ["unknown", "kdump", "kdump"]
     cwb = next(f for f in data["findings"] if f["rule_id"] == "SNP-KDUMP-CWB-TIMEOUT")
     assert cwb["fix"]["status"] == "not fixed" and cwb["boot"] == 1

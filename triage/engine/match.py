@@ -9,6 +9,7 @@ from .evaluate import Attempt, Evaluator, StepTrace, Tracer, union
 from .facts import evaluate_vmcore
 from .findings import make_finding
 from .index import EventIndex, event_text
+from .platform import PlatformCheck, check_platform
 
 __all__ = ["match", "run_rule"]
 
@@ -49,8 +50,15 @@ def run_rule(index: EventIndex, ev: Evaluator, rule: Rule, vmcore: Mapping[str, 
                     continue
                 prev = order[pos - 1]
                 tracer = Tracer() if tracers is not None else None
+                plat = check_platform(index, rule.platform, (ci, bi))
                 if tracer:
+                    _trace_platform(tracer, rule, plat)
                     tracer.add("boot", "first", f"boot {prev} (the one before)", "passed")
+                if not plat.ok:
+                    if tracers is not None and tracer is not None:
+                        tracers.append(Attempt(alt, pat.label, "next_boot", index.captures[ci].source, bi, False,
+                                               tracer.steps))
+                    continue
                 r1 = ev.run(pat.first, (ci, prev), tracer)
                 r2 = ev.run(pat.then, (ci, bi), tracer) if r1 is not None else None
                 if tracer is not None and r1 is None:
@@ -61,7 +69,8 @@ def run_rule(index: EventIndex, ev: Evaluator, rule: Rule, vmcore: Mapping[str, 
                 if matched and (ci, bi) not in done:
                     done.add((ci, bi))
                     findings.append(make_finding(index, rule, alt, pat, ci, [prev, bi],
-                                                  r1[0] + r2[0], r1[1] + r2[1], r1[2] + r2[2], vmcore))  # type: ignore[index]
+                                                  r1[0] + r2[0], r1[1] + r2[1], r1[2] + r2[2], vmcore,  # type: ignore[index]
+                                                  platform=plat))
             continue
         keys = _anchor_keys(index, pat) or []
         if tracers is None:
@@ -71,6 +80,9 @@ def run_rule(index: EventIndex, ev: Evaluator, rule: Rule, vmcore: Mapping[str, 
         else:
             scopes = sorted({(ci, None) for ci in range(len(index.captures))})
         for scope in scopes:
+            plat = check_platform(index, rule.platform, scope)
+            if not plat.ok and tracers is None:
+                continue
             if rule.report in ("each", "distinct") and tracers is None:
                 if not ev.boot_ok(pat.boot, scope):
                     continue
@@ -89,10 +101,13 @@ def run_rule(index: EventIndex, ev: Evaluator, rule: Rule, vmcore: Mapping[str, 
                     done.add(key)
                     if len(group) > 1:
                         res[0][-1].events = group
-                    findings.append(make_finding(index, rule, alt, pat, scope[0], [group[0].boot], *res, vmcore))
+                    findings.append(make_finding(index, rule, alt, pat, scope[0], [group[0].boot], *res, vmcore,
+                                                 platform=plat))
                 continue
             tracer = Tracer() if tracers is not None else None
-            res = ev.run(pat, scope, tracer)
+            if tracer is not None:
+                _trace_platform(tracer, rule, plat)
+            res = ev.run(pat, scope, tracer) if plat.ok else None
             if tracers is not None and tracer is not None:
                 src = index.captures[scope[0]].source
                 tracers.append(Attempt(alt, pat.label, pat.scope, src, scope[1], res is not None, tracer.steps))
@@ -103,8 +118,15 @@ def run_rule(index: EventIndex, ev: Evaluator, rule: Rule, vmcore: Mapping[str, 
             if (scope[0], boot) in done:
                 continue
             done.add((scope[0], boot))
-            findings.append(make_finding(index, rule, alt, pat, scope[0], [boot], *res, vmcore))
+            findings.append(make_finding(index, rule, alt, pat, scope[0], [boot], *res, vmcore, platform=plat))
     return findings
+
+
+def _trace_platform(tracer: Tracer, rule: Rule, plat: PlatformCheck) -> None:
+    if rule.platform.empty():
+        return
+    detail = plat.why if not plat.ok else "; ".join(plat.decided) or "no platform fact in the capture"
+    tracer.add("platform", "platform", "machine facts (platform:)", "passed" if plat.ok else "failed", detail)
 
 
 def _supersede(findings: list[Finding], rules: Sequence[Rule]) -> list[Finding]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from ..model import KDUMP_ONLY_MESSAGES, Boot, Event
+from .platform import observe
 
 _BOOT_IMAGE = re.compile(r"BOOT_IMAGE=\S*?vmlinu[xz]-(\S+)")
 
@@ -151,7 +152,10 @@ class BootTracker:
             boot.last_line = event.end_line
         kind, message = event.kind, event.message
         if kind == "iommu_event":  # storms: nothing more to learn about the boot
+            if "iommu" not in boot.platform:
+                observe(boot, event)
             return
+        observe(boot, event)
         if kind == "boot_banner" and boot.release is None:
             boot.release, boot.release_from = event.fields.get("release"), "banner"
         elif kind == "command_line" and boot.command_line is None:
