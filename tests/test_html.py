@@ -146,6 +146,11 @@ def test_founding_page_has_the_json_facts(founding):
     assert "6.11.0-rc6-next-20240903-snp-host-f2a41ff576cc+" in shown
     for note in data["quality"]:
         assert note["message"] in shown and note["collect"] in shown
+    for boot in boots:  # platform facts (schema 3), each with its line
+        for name, fact in (boot.get("platform") or {}).items():
+            assert f"{name} {fact['value']} (line {fact['line']}" in shown
+    for finding in data["findings"]:
+        assert all(text in shown for text in finding.get("platform") or [])
 
 
 def test_founding_page_outline(founding):

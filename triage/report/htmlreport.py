@@ -92,7 +92,8 @@ def _finding(number: int, f: Json, finding: Finding, notes: Sequence[Json], numb
         ("where", _where(f)),
         ("confidence", f"{f['confidence']}: {f['confidence_reason']}" if f.get("confidence_reason") else f["confidence"]),
         ("fix", _verdict(f.get("fix"))),
-        ("vmcore", f["vmcore"]["status"] if f.get("vmcore") else None),
+        ("vmcore", str(finding.vmcore) if finding.vmcore is not None else None),
+        ("platform", "; ".join(f.get("platform") or [])),
         ("follows from", [Html(tag("a", r, href=f"#{_anchor(numbers[r])}") + " ") if r in numbers else f"{r} "
                           for r in f.get("consequence_of") or []]),
         ("tags", ", ".join(f.get("tags") or [])),
@@ -120,6 +121,19 @@ def _finding(number: int, f: Json, finding: Finding, notes: Sequence[Json], numb
                data_rule=f["rule_id"], data_severity=f["severity"], data_boot=f["boot"])
 
 
+def _platform(facts: Json) -> list[Html]:
+    """A boot's platform facts: each value with the line that showed it (the line's text as tooltip)."""
+    out = []
+    for name, fact in facts.items():
+        where = f"line {fact['line']}" if fact.get("line") else ""
+        how = ", ".join(x for x in (where, "inferred" if fact.get("inferred") else "") if x)
+        if out:
+            out.append(Html("; "))
+        out.append(tag("span", f"{name} ", tag("code", fact.get("value")), f" ({how})" if how else "",
+                       title=fact.get("text") or None))
+    return out
+
+
 def _boot_detail(boot: Json, notes: Sequence[Json]) -> Html:
     stamps = [f"{t:.6f} s" for t in (boot.get("first_timestamp"), boot.get("last_timestamp")) if t is not None]
     time = " \u2013 ".join(stamps) or None
@@ -134,7 +148,7 @@ def _boot_detail(boot: Json, notes: Sequence[Json]) -> Html:
         ("lines", f"{boot['first_line']}\u2013{boot['last_line']}"), ("time", time),
         ("started by", boot["started_by"]), ("ended by", ended),
         ("kdump", "loaded ('Kdump: loaded' in a report)" if boot.get("kdump_loaded") else None),
-        ("hardware", boot.get("hardware")), ("command line", tag("code", boot["command_line"])
+        ("hardware", boot.get("hardware")), ("platform", _platform(boot.get("platform") or {})), ("command line", tag("code", boot["command_line"])
                                              if boot.get("command_line") else None),
         ("lines read", ", ".join(counts)),
         ("capture quality", [tag("div", tag("code", n["code"]), ": ", n["message"]) for n in notes]),
