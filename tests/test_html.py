@@ -260,3 +260,13 @@ def test_why_not_as_html():
     assert result.returncode == 1  # the rule did not match
     page = check_page(result.stdout.decode("utf-8"))
     assert page.tags["pre"] == 1 and "did not match" in page.all_text
+
+
+def test_unreadable_vmcore_end_to_end(tmp_path):
+    junk = tmp_path / "vmcore"
+    junk.write_bytes(b"not a vmcore")
+    result = run(str(FOUNDING), "--vmcore", str(junk), "--format", "html")
+    assert result.returncode == 1, result.stderr  # the logs are still diagnosed
+    page = check_page(result.stdout.decode("utf-8"))
+    assert f"The vmcore could not be read: {junk}: " in page.all_text
+    assert "SNP-KDUMP-CWB-TIMEOUT" in page.all_text

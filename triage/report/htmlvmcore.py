@@ -79,8 +79,10 @@ def vmcore_section(vmcore: Mapping[str, Any] | None) -> Html:
         return Html("")
     path = vmcore.get("path") or "the running kernel"
     if vmcore.get("error"):
-        return section("vmcore", banner(tag("strong", "The vmcore could not be read: "), path, ": ",
-                                        vmcore["error"], tone="warning"), id="vmcore")
+        error = str(vmcore["error"])
+        said = error if path in error else f"{path}: {error}"  # the error usually names the file already
+        return section("vmcore", banner(tag("strong", "The vmcore could not be read: "), said, tone="warning"),
+                       id="vmcore")
     facts = vmcore.get("facts") or {}
     parts: list[Html] = [kv([("path", tag("code", path)), ("IOMMUs", fact_cell(facts.get("iommu_count")))])]
     parts += [_facts_table(title, facts[name]) for name, title in _GROUPS if isinstance(facts.get(name), Mapping)]
