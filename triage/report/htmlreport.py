@@ -117,7 +117,7 @@ def _finding(number: int, f: Json, finding: Finding, notes: Sequence[Json], numb
             if f.get("caveats") else None,
             Html(tag("h4", "References") + tag("ul", [tag("li", linkify(r)) for r in f["references"]]))
             if f.get("references") else None]
-    return tag("article", body, class_="finding root" if root else "finding", id=_anchor(number),
+    return tag("article", body, class_=f"finding root s-{f['severity']}" if root else "finding", id=_anchor(number),
                data_rule=f["rule_id"], data_severity=f["severity"], data_boot=f["boot"])
 
 

@@ -80,7 +80,8 @@ line-height:1.1}
 .tl-list>li{border-left:4px solid var(--line);padding:.2rem .8rem;margin:.4rem 0;break-inside:avoid}
 .tl-list>li.r-kdump{border-left-color:var(--error)}.tl-list>li.r-first{border-left-color:var(--ok)}
 .finding{border:1px solid var(--line);border-radius:6px;padding:.7rem 1rem;margin:.8rem 0}
-.finding.root{border-width:2px;border-color:var(--error)}
+.finding.root{border-width:2px;border-color:var(--error)}.finding.root.s-warning{border-color:var(--warning)}
+.finding.root.s-info{border-color:var(--info)}
 .muted{color:var(--muted)}.small{font-size:.85rem}
 .chart{margin:.5rem 0 1rem}.chart svg{width:100%;height:auto;display:block}
 .chart .axis{stroke:var(--muted);stroke-width:1}.chart .grid{stroke:var(--line);stroke-width:1}
