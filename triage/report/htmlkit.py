@@ -25,7 +25,7 @@ API (all return :class:`Html` except :func:`document`, which returns the page as
                              aligned right
 ``log_lines(rows, highlight=())``  evidence lines: ``rows`` of (line number, text); a None
                              number marks a gap and shows its text muted
-``Mark(at, label, href, tone, title, chip)``, ``Span(start, end, label, detail, tone, marks, css)``,
+``Mark(at, label, href, tone, title, chip)``, ``Span(start, end, label, detail, marks, css, id)``,
 ``timeline(spans, caption)``  spans (boots) laid side by side in proportion to their length,
                              marks (findings) placed on them by position, then one list entry
                              per span with its detail
@@ -198,7 +198,6 @@ class Span:
     end: float
     label: str
     detail: Content = None
-    tone: str = "neutral"
     marks: Sequence[Mark] = field(default_factory=tuple)
     css: str = ""  # extra classes, e.g. "r-kdump" for a kdump boot
     id: str | None = None
