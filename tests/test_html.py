@@ -270,3 +270,15 @@ def test_unreadable_vmcore_end_to_end(tmp_path):
     page = check_page(result.stdout.decode("utf-8"))
     assert f"The vmcore could not be read: {junk}: " in page.all_text
     assert "SNP-KDUMP-CWB-TIMEOUT" in page.all_text
+
+
+def test_input_read_in_part_is_said_at_the_top(tmp_path):
+    import gzip
+
+    whole = gzip.compress(FOUNDING.read_bytes())
+    cut = tmp_path / "console.log.gz"
+    cut.write_bytes(whole[: len(whole) * 2 // 3])
+    result = run(str(cut), "--format", "html")
+    assert result.returncode == 2 and b"cannot read all of it" in result.stderr  # the report first, then exit 2
+    page = check_page(result.stdout.decode("utf-8"))
+    assert page.all_text.index("Input read only in part: ") < page.all_text.index("Boots and findings")
