@@ -19,10 +19,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from triage.report import analyze
 from triage.report.htmlchart import svg_timeseries
-from triage.report.htmlkit import document, section
+from triage.report.htmlkit import document, log_lines, section
 from triage.report.htmlreport import report_html
 
 from .conftest import FOUNDING, QEMU_LOG, ROOT
@@ -216,3 +218,22 @@ def test_chart_renders_for_the_fleet_page(open_page):
     assert page.locator(".chart polyline").count() == 2 and page.locator(".chart circle").count() == 4
     assert page.locator(".legend li").all_inner_texts() == ["SNP-KDUMP-CWB-TIMEOUT (8)", "GENERIC-OOPS <i> (3)"]
     assert page.locator(".chart circle title").first.text_content() == "SNP-KDUMP-CWB-TIMEOUT: 2026-11-28: 2"
+
+
+_MARKUP_ALPHABET = st.sampled_from(list("<>&\"'/=;:!-? \tabcx") + ["script", "img", "onerror", "&amp;", "<!--",
+                                                                      "-->", "]]>", "\u00e9", "\u202e", "\U0001f600"])
+
+
+@pytest.fixture(scope="module")
+def blank_page(browser):
+    page = browser.new_page()
+    yield page
+    page.close()
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(_MARKUP_ALPHABET, max_size=40).map("".join))
+def test_any_markup_like_text_renders_as_itself(blank_page, text):
+    blank_page.set_content(document("t", log_lines([(7, text)])))
+    assert blank_page.locator(".log .row .tx").text_content() == text
+    assert blank_page.evaluate("document.querySelectorAll('.log *').length") == 3  # row, number, text: nothing new
