@@ -59,11 +59,15 @@ def _event_rows(finding: Finding, evidence_index: int) -> list[tuple[int | str |
     return rows
 
 
-def _where(f: Json) -> str:
+def _where(f: Json, source_index: int | None = None) -> Html:
+    """Source, boot (a link to it on the timeline when its source's index is given), role, release."""
     role = f["boot_role"] + (f", {f['release']}" if f.get("release") else "")
     boots = f.get("boots") or []
     also = f" (boots {', '.join(map(str, boots))})" if len(boots) > 1 else ""
-    return f"{f['source']}, boot {f['boot']} ({role}){also}"
+    boot = f"boot {f['boot']}"
+    if source_index is not None:
+        boot = tag("a", boot, href=f"#{_boot_anchor(source_index, f['boot'])}")
+    return tag("span", f"{f['source']}, ", boot, f" ({role}){also}")
 
 
 def _verdict(fix: Json | None) -> Html:
@@ -83,13 +87,13 @@ def _collect(f: Json, notes: Sequence[Json], root: bool) -> list[Html]:
 
 
 def _finding(number: int, f: Json, finding: Finding, notes: Sequence[Json], numbers: Mapping[str, int],
-             root: bool) -> Html:
+             root: bool, source_index: int | None) -> Html:
     """One finding in full."""
     head = tag("h3", badge(f["severity"].upper(), f["severity"]), " ", tag("code", f["rule_id"]), " ",
                badge(f["confidence"], "info"), " ", badge("root cause", "bad") if root else None,
                tag("span", f" #{number}", class_="muted small"))
     facts = kv([
-        ("where", _where(f)),
+        ("where", _where(f, source_index)),
         ("confidence", f"{f['confidence']}: {f['confidence_reason']}" if f.get("confidence_reason") else f["confidence"]),
         ("fix", _verdict(f.get("fix"))),
         ("vmcore", str(finding.vmcore) if finding.vmcore is not None else None),
@@ -237,7 +241,8 @@ def report_html(report: Report) -> str:
     body.append(section("Boots and findings", [_timeline(i, s, shown, quality) for i, s in enumerate(data["sources"])],
                         id="boots"))
     if ranked:
-        full = [_finding(n, f, finding, quality, numbers, n == root_number)
+        sources = {s["source"]: i for i, s in enumerate(data["sources"])}
+        full = [_finding(n, f, finding, quality, numbers, n == root_number, sources.get(f["source"]))
                 for n, (finding, f) in enumerate(ranked, 1) if n <= MAX_FINDINGS_SHOWN]
         rest = [(n, badge(f["severity"], f["severity"]), f["confidence"], tag("code", f["rule_id"]), _where(f),
                  ", ".join(str(x) for x in (finding.lines[:5] or ["-"])), f["title"])
