@@ -92,6 +92,12 @@ def _why_not(report, options: argparse.Namespace) -> int:
         sys.stdout.write(json_text(explanation.to_dict()) + "\n")
     elif options.format == "markdown":
         sys.stdout.write("```\n" + str(explanation) + "\n```\n")
+    elif options.format == "html":
+        from ..report.htmlkit import document, tag
+
+        page = document(f"snp-triage --why-not {options.why_not}", tag("pre", str(explanation), class_="log"))
+        sys.stdout.flush()
+        sys.stdout.buffer.write(page.encode("utf-8", "replace"))
     else:
         sys.stdout.write(str(explanation) + "\n")
     return EXIT_OK if explanation.matched else EXIT_FINDINGS
