@@ -129,7 +129,9 @@ def make_finding(index: EventIndex, rule: Rule, alt: int, pat: Pattern, capture_
                           fix.per_fix)
         if rule.match_proves_unfixed and fix.status != "not fixed":
             fix = Verdict("not fixed", f"{rule.match_proves_unfixed} (version check: {fix.status}: {fix.explanation})",
-                          fix.per_fix)
+                          fix.per_fix, proven=True)
+        elif rule.match_proves_unfixed:
+            fix = Verdict(fix.status, fix.explanation, fix.per_fix, proven=True)
     vm = None
     if rule.vmcore is not None:
         vm = evaluate_vmcore(rule.vmcore.checks, vmcore)

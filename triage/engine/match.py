@@ -11,6 +11,7 @@ from .facts import evaluate_vmcore
 from .findings import make_finding
 from .index import EventIndex, event_text
 from .platform import PlatformCheck, check_platform
+from .verdicts import reconcile_fix_verdicts
 
 __all__ = ["match", "run_rule"]
 
@@ -185,6 +186,8 @@ def match(captures: Sequence[Capture] | Capture, rules: Sequence[Rule], vmcore: 
         findings.extend(run_rule(index, ev, rule, vmcore))
     if not keep_superseded:
         findings = _supersede(findings, rules)
+    findings = reconcile_fix_verdicts(findings, {r.id: frozenset(f.commit or f.subject for f in r.fixed_by)
+                                                 for r in rules if r.fixed_by})
     findings.sort(key=lambda f: (f.source, f.boot, SEVERITY_RANK.get(f.severity, 9),
                                  f.lines[0] if f.lines else 0, f.rule_id))
     return findings

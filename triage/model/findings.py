@@ -47,9 +47,10 @@ class Verdict:
     status: FixStatus
     explanation: str
     per_fix: tuple[tuple[str, str, str], ...] = field(default=())  # (commit/subject, status, why)
+    proven: bool = False  # the log itself shows the fix is missing (a rule's match_proves_unfixed)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"status": self.status, "explanation": self.explanation,
+        return {"status": self.status, "explanation": self.explanation, "proven": self.proven,
                 "per_fix": [{"fix": f, "status": s, "why": w} for f, s, w in self.per_fix]}
 
     def __str__(self) -> str:
