@@ -17,6 +17,8 @@ from .platform import PlatformCheck, raise_confidence
 __all__ = ["make_finding"]
 
 _EVIDENCE_KEEP = 3  # events kept at each end of a collapsed repeat
+#: integer fields shown in hex in rule texts (the kernel prints them so)
+_HEX_FIELD = re.compile(r"addr|gpa|pfn|efr|flags|base|command|error_code")
 
 
 def _fill(template: str, hits: list[StepHit]) -> str:
@@ -50,6 +52,8 @@ def _fill(template: str, hits: list[StepHit]) -> str:
             return "yes" if v else "no"
         if isinstance(v, list):
             return ", ".join(str(x) for x in v[:5])
+        if isinstance(v, int) and _HEX_FIELD.search(name):
+            return f"{v:#x}"  # addresses and page numbers as the kernel prints them
         return str(v)
 
     return PLACEHOLDER.sub(value, OPTIONAL_TEXT.sub(optional, template))
