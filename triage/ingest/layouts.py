@@ -175,7 +175,8 @@ def recognise(path: str) -> CaptureSet:
     inner = _crash_subdirs(path) if not tree.archive else []
     if inner:
         shown = ", ".join(inner[:3]) + (", ..." if len(inner) > 3 else "")
-        raise InputError(f"{name}: holds {len(inner)} crash directories ({shown}): give one of them")
+        many = f"{len(inner)} crash directories" if len(inner) > 1 else "a crash directory"
+        raise InputError(f"{name}: holds {many} ({shown}): give one of them")
     what = "archive" if tree.archive else "directory"
     raise InputError(f"{name}: {what} is neither a kdump crash directory (vmcore, vmcore-dmesg.txt, "
                      f"dump.*, dmesg.*) nor a sosreport (sos_commands/)")
