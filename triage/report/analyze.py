@@ -19,7 +19,7 @@ from .capturesets import Expanded, expand, is_capture_set, local_dump
 from .crosscheck import cross_check
 from .quality import assess
 
-__all__ = ["analyze", "analyze_vmcore", "explain_rule", "why_not"]
+__all__ = ["analyze", "analyze_program", "analyze_vmcore", "explain_rule", "why_not"]
 
 
 def analyze(
@@ -117,6 +117,21 @@ def analyze_vmcore(
                                    source=expanded.dump.name)
     report = _with_log(facts, log_text, expanded.dump.name, [], rule_dirs, expanded.inputs + extra)
     return _with_sets(report, expanded, False)
+
+
+def analyze_program(prog: object, *, logs: Sequence[str] = (), rule_dirs: Iterable[str] = (),
+                    label: str = "drgn program") -> Report:
+    """The diagnosis of a ``drgn.Program`` someone already opened (a drgn session, corelens): its
+    facts and its own kernel log, with any console logs beside."""
+    from .. import vmcore as vm
+
+    facts = vm.inspect(prog, source=label)  # type: ignore[arg-type]
+    try:
+        text = vm.kernel_log_text(prog)  # type: ignore[arg-type]
+    except Exception as exc:  # noqa: BLE001 - a log that cannot be read is a skipped check
+        facts.skip("kernel log", f"could not read the printk buffer: {exc}")
+        text = ""
+    return _with_log(facts, text, label, logs, rule_dirs)
 
 
 def _with_log(facts: VmcoreFacts, log_text: str, label: str, logs: Sequence[str], rule_dirs: Iterable[str],
