@@ -1,0 +1,132 @@
+"""Integration tier: crash directories, every dump format and a mismatched vmlinux on the QEMU fixtures.
+
+From each fixture (tests/qemu/build-fixture.sh, Debian 6.1 and 6.12) the test lays out what
+kdump-utils (Fedora/RHEL) and kdump-tools (Debian/Ubuntu) would have written, with symbolic links
+to the fixture's files, and runs ``snp-triage DIR`` on it; it checks that the flattened dump
+(``makedumpfile -F``), the ELF dump (``-E``) and QEMU's memory-only dump give the facts of the
+kdump-compressed one, and that the 6.1 vmlinux on the 6.12 dump is refused in one line.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import ROOT
+from .qemufix import SKIP_REASON, fixture_dirs, series
+
+pytestmark = pytest.mark.qemu
+
+FIXTURES = fixture_dirs()
+if not FIXTURES:
+    pytest.skip(SKIP_REASON, allow_module_level=True)
+
+pytest.importorskip("drgn")
+from triage import vmcore as v  # noqa: E402
+
+STAMP = "202611300412"
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "triage", *args], capture_output=True, text=True, cwd=ROOT,
+                          timeout=600)
+
+
+@pytest.fixture(scope="module", params=FIXTURES, ids=[series(f) for f in FIXTURES])
+def fixture(request):
+    return request.param
+
+
+@pytest.fixture(scope="module")
+def baseline(fixture):
+    return _facts(fixture / "vmcore", fixture)
+
+
+def _facts(path: Path, fixture: Path) -> dict:
+    data = v.inspect(v.open_program(str(path), vmlinux=str(fixture / "vmlinux")), "x").to_dict()
+    data["source"] = None
+    return data
+
+
+def _link(root: Path, name: str, target: Path) -> None:
+    if target.exists():
+        (root / name).symlink_to(target)
+
+
+def test_fedora_crash_directory_gives_the_fused_report(tmp_path, fixture):
+    root = tmp_path / "127.0.0.1-2026-11-30-04:12:31"
+    root.mkdir()
+    _link(root, "vmcore", fixture / "vmcore")
+    _link(root, "vmcore-dmesg.txt", fixture / "vmcore-dmesg.txt")  # vmcore-dmesg, as kdump.sh saves it
+    _link(root, "kexec-dmesg.log", fixture / "kdump-dmesg.txt")
+    done = run(str(root), "--vmlinux", str(fixture / "vmlinux"), "--format", "json", "--fail-on", "never")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["capture_sets"][0]["kind"] == "kdump-fedora" and data["capture_sets"][0]["host"] == "127.0.0.1"
+    assert data["vmcore"]["path"] == str(root / "vmcore") and data["vmcore"]["facts"]["iommu_count"]["value"] == 1
+    roles = [b["role"] for s in data["sources"] for b in s["boots"]]
+    assert roles == ["first", "kdump"]  # the crashed kernel's saved log, then the kdump kernel's own
+    assert data["sources"][0]["boots"][0]["ended"] == "panic"
+    assert data["vmcore"]["cross_checks"]
+
+
+def test_debian_crash_directory_finds_the_vmlinux_beside_the_dump(tmp_path, fixture):
+    root = tmp_path / STAMP
+    root.mkdir()
+    release = (fixture / "release").read_text().strip()
+    _link(root, f"dmesg.{STAMP}", fixture / "dmesg.txt")  # makedumpfile --dump-dmesg, as kdump-config saves it
+    _link(root, f"dump.{STAMP}", fixture / "vmcore")
+    _link(root, f"vmlinux-{release}", fixture / "vmlinux")
+    done = run("vmcore", str(root), "--format", "json", "--fail-on", "never")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["vmcore"]["facts"]["machine"]["release"]["value"] == release
+    sources = [s["source"] for s in data["sources"]]
+    assert sources == [f"{root / f'dump.{STAMP}'} (kernel log)", str(root / f"dmesg.{STAMP}")]
+    assert data["sources"][1]["boots"][0]["ended"] == "panic"
+
+
+def test_flattened_dump_gives_the_same_facts_as_its_elf(fixture, baseline):
+    if not (fixture / "vmcore.flat").exists() or not (fixture / "vmcore.elf").exists():
+        pytest.skip("fixture built before it kept vmcore.flat and vmcore.elf (FORCE=1 rebuilds it)")
+    flat, elf = _facts(fixture / "vmcore.flat", fixture), _facts(fixture / "vmcore.elf", fixture)
+    assert flat == elf == baseline
+
+
+def test_qemu_memory_only_dump(fixture, baseline):
+    """virsh dump --memory-only / QMP dump-guest-memory: an ELF without kdump's filtering, taken
+    before the panic; the IOMMU state is the same."""
+    path = fixture / "qemu-memory.elf"
+    if not path.exists():
+        pytest.skip("fixture built without the QEMU memory dump")
+    facts = _facts(path, fixture)
+    assert facts["machine"] == baseline["machine"] and facts["iommu_count"]["value"] == 1
+    assert facts["iommus"][0]["cmd_sem_phys"] == baseline["iommus"][0]["cmd_sem_phys"]
+
+
+def test_mismatched_vmlinux_is_refused_in_one_line():
+    by_series = {series(f): f for f in FIXTURES}
+    if not {"6.1", "6.12"} <= set(by_series):
+        pytest.skip("needs both the 6.1 and the 6.12 fixture")
+    dump, wrong = by_series["6.12"] / "vmcore", by_series["6.1"] / "vmlinux"
+    done = run("vmcore", str(dump), "--vmlinux", str(wrong))
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.count("\n") == 1
+    assert f"{wrong}: debug info does not match {dump}" in done.stderr and "6.12" in done.stderr
+
+
+def test_fixture_records_both_kernels_state(fixture):
+    """The /proc and /sys files a preflight check reads, as each kernel saw them."""
+    state = fixture / "state"
+    if not state.exists():
+        pytest.skip("fixture built before it recorded the kernels' state")
+    first, kdump = state / "first", state / "kdump"
+    assert "crashkernel=256M" in (first / "proc/cmdline").read_text()
+    assert (first / "sys/kernel/kexec_crash_loaded").read_text().strip() == "1"
+    assert "Crash kernel" in (first / "proc/iomem").read_text()
+    assert "reset_devices" in (kdump / "proc/cmdline").read_text()
+    assert (first / "sys/firmware/acpi/tables/IVRS").read_bytes()[:4] == b"IVRS"
+    assert list((first / "sys/class/iommu").glob("*/amd-iommu/features"))
