@@ -130,3 +130,38 @@ def test_fixture_records_both_kernels_state(fixture):
     assert "reset_devices" in (kdump / "proc/cmdline").read_text()
     assert (first / "sys/firmware/acpi/tables/IVRS").read_bytes()[:4] == b"IVRS"
     assert list((first / "sys/class/iommu").glob("*/amd-iommu/features"))
+
+
+FINDER_SCRIPT = """
+import drgn, logging, sys
+logging.getLogger("drgn").setLevel(logging.CRITICAL)
+fixture, use_finder = sys.argv[1], sys.argv[2] == "1"
+prog = drgn.Program()
+prog.set_core_dump(fixture + "/vmcore")
+if not use_finder:
+    prog.set_enabled_debug_info_finders([f for f in prog.enabled_debug_info_finders() if f != "snp_triage_ccp"])
+prog.debug_info_options.kernel_directories = ()
+prog.debug_info_options.directories = (fixture,)  # as 'drgn --debug-directory FIXTURE'
+prog.load_debug_info([fixture + "/vmlinux"], main=True, default=False)
+try:
+    prog.load_debug_info(default=True)
+except drgn.MissingDebugInfoError:
+    pass  # the other modules' debug info is not in the fixture
+print(prog.module("ccp").debug_file_path)
+"""
+
+
+@pytest.mark.parametrize("use_finder", [True, False], ids=["plugin", "drgn-alone"])
+def test_plugin_finds_ccp_debug_info_in_the_debug_package_layout(fixture, use_finder):
+    """The plugin's finder (registered by drgn_prog_set) finds ccp.ko where the -dbg package puts
+    it under a debug directory; drgn's own search does not (it looks by build ID there)."""
+    from .test_drgn_plugin import _env
+
+    done = subprocess.run([sys.executable, "-c", FINDER_SCRIPT, str(fixture), "1" if use_finder else "0"],
+                          capture_output=True, text=True, env=_env(), timeout=300)
+    assert done.returncode == 0, done.stderr
+    found = done.stdout.strip().splitlines()[-1]
+    if use_finder:
+        assert found.startswith(str(fixture)) and found.endswith("kernel/drivers/crypto/ccp/ccp.ko")
+    else:
+        assert found == "None"

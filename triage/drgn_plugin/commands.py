@@ -95,10 +95,15 @@ def format_snp_state(facts: VmcoreFacts) -> str:
         ("crash_kexec_post_notifiers", _show(g.crash_kexec_post_notifiers)),
         ("snp_nr_leaked_pages", _show(g.snp_nr_leaked_pages, hex_=False)),
         ("psp_master", _show(p.psp_master)),
-        ("SEV state", f"{_show(p.state_name)}  snp_initialized={_show(p.snp_initialized)}"),
-        ("SEV firmware", f"{_show(p.api_major, False)}.{_show(p.api_minor, False)} build {_show(p.build, False)}"),
-        ("SEV command in flight", _show(p.cmd_in_flight)),
     ]
+    if p.sev_device.available:
+        rows += [
+            ("SEV state", f"{_show(p.state_name)}  snp_initialized={_show(p.snp_initialized)}"),
+            ("SEV firmware", f"{_show(p.api_major, False)}.{_show(p.api_minor, False)} build {_show(p.build, False)}"),
+            ("SEV command in flight", _show(p.cmd_in_flight)),
+        ]
+    else:
+        rows.append(("SEV device", _show(p.sev_device)))
     lines = [f"{name:<28}{value}" for name, value in rows]
     if facts.partial:
         lines.append(f"dump read in part: {facts.partial}")
