@@ -6,6 +6,9 @@ facts, and damaged copies give partial facts with the reason instead of an error
 """
 from __future__ import annotations
 
+import bz2
+import gzip
+import lzma
 import shutil
 import struct
 import subprocess
@@ -134,7 +137,7 @@ def test_zero_filled_dump_gives_partial_facts_with_the_reason(dump, tmp_path):
 def test_flattened_header_only_is_a_clean_error(tmp_path):
     path = tmp_path / "flat.vmcore"
     path.write_bytes(b"makedumpfile\0\0\0\0" + struct.pack(">qq", 1, 1) + bytes(100))
-    with pytest.raises(VmcoreError, match=rf"{path}: flattened dump holds no data \(flattened dump ends inside"):
+    with pytest.raises(VmcoreError, match=rf"{path}: the dump holds no data \(flattened dump ends inside"):
         v.open_program(str(path))
 
 
@@ -142,7 +145,7 @@ def test_flattened_dump_of_something_else_is_a_clean_error(tmp_path):
     source, flat = tmp_path / "text", tmp_path / "flat"
     source.write_bytes(b"hello" * 1000)
     v.write_flattened(str(source), str(flat))
-    with pytest.raises(VmcoreError, match="does not hold an ELF or kdump-compressed vmcore"):
+    with pytest.raises(VmcoreError, match="does not hold an ELF or kdump-compressed vmcore once unpacked"):
         v.open_program(str(flat))
 
 
@@ -152,7 +155,7 @@ def test_reassembly_refuses_when_the_temporary_directory_is_too_small(tmp_path, 
     monkeypatch.setenv("SNP_TRIAGE_TMPDIR", str(tmp_path))
     monkeypatch.setattr(shutil, "disk_usage", lambda _: shutil._ntuple_diskusage(10, 10, 0))
     with pytest.raises(VmcoreError, match="set SNP_TRIAGE_TMPDIR to a larger directory"):
-        v.reassemble_to_temp(str(flat))
+        v.unpack_to_temp(str(flat))
 
 
 @settings(max_examples=40, deadline=None)
@@ -181,3 +184,65 @@ def test_reassembly_writes_every_record_where_it_says(tmp_path_factory, records,
     with open(folder / "out2", "wb") as handle:
         partial = v.reassemble(str(folder / "cut"), handle.fileno())
     assert partial.partial is not None and "flattened dump ends" in partial.partial
+
+
+@pytest.mark.parametrize("suffix, compress", [(".xz", lambda b: lzma.compress(b, preset=0)),
+                                               (".gz", lambda b: gzip.compress(b, compresslevel=1)),
+                                               (".bz2", lambda b: bz2.compress(b, compresslevel=1))])
+def test_kdump_tools_compressed_flattened_dump(dump, tmp_path, suffix, compress):
+    """kdump-config: 'makedumpfile -F -c -d 31 /proc/vmcore | compress > dump.STAMP.xz'."""
+    core, elf, _ = dump
+    flat = tmp_path / "flat"
+    v.write_flattened(str(core), str(flat))
+    packed = tmp_path / f"dump.202611300412{suffix}"
+    packed.write_bytes(compress(flat.read_bytes()))
+    assert _without_sources(_facts(packed, elf)) == _without_sources(_facts(core, elf))
+
+
+def test_compressed_elf_dump(dump, tmp_path):
+    core, elf, _ = dump
+    packed = tmp_path / "vmcore.gz"
+    packed.write_bytes(gzip.compress(core.read_bytes(), compresslevel=1))
+    facts = _facts(packed, elf)
+    assert facts.partial is None and facts.iommus[0].cmd_sem_phys.value == vf.CWB_PHYS
+
+
+def test_cut_compressed_flattened_dump_gives_partial_facts(dump, tmp_path):
+    core, elf, _ = dump
+    flat = tmp_path / "flat"
+    v.write_flattened(str(core), str(flat), block=4096)
+    data = lzma.compress(flat.read_bytes(), preset=0)
+    cut = tmp_path / "dump.202611300412.xz"
+    cut.write_bytes(data[:len(data) * 2 // 3])
+    facts = _facts(cut, elf)
+    assert facts.partial.startswith("the xz stream is damaged or ends early")
+    assert "flattened dump ends" in facts.partial
+
+
+def test_lz4_dump_without_the_lz4_package_says_what_to_do(tmp_path):
+    try:
+        import lz4.frame  # noqa: F401
+        pytest.skip("the lz4 package is installed: lz4 dumps are read")
+    except ImportError:
+        pass
+    path = tmp_path / "dump.202611300412.lz4"
+    path.write_bytes(b"\x04\x22\x4d\x18" + bytes(64))
+    with pytest.raises(VmcoreError, match=rf"{path}: lz4-compressed dump; run 'lz4 -d"):
+        v.open_program(str(path))
+
+
+def test_ccp_debug_candidates_follow_the_debug_packages_and_the_vmlinux(tmp_path):
+    release = "6.12.118+deb12-amd64"
+    tree = tmp_path / "dbg" / "usr/lib/debug"
+    (tree / "boot").mkdir(parents=True)
+    (tree / "boot" / f"vmlinux-{release}").write_bytes(b"\x7fELF")
+    link = tmp_path / "crash" / f"vmlinux-{release}"
+    link.parent.mkdir()
+    link.symlink_to(tree / "boot" / f"vmlinux-{release}")
+    paths = v.module_debug_candidates("ccp", release, str(link))
+    rel = "kernel/drivers/crypto/ccp/ccp.ko"
+    assert paths[0] == str(link.parent / "ccp.ko")
+    # the extracted -dbg package the link points into: usr/lib/debug/lib/modules/REL/...
+    assert str(tree / "lib/modules" / release / rel) in paths
+    assert f"/usr/lib/debug/lib/modules/{release}/{rel}" in paths  # Debian/Ubuntu -dbg, -dbgsym
+    assert paths[-1] == f"/usr/lib/debug/lib/modules/{release}/{rel}.debug"  # Fedora kernel-debuginfo

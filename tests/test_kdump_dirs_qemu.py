@@ -73,12 +73,14 @@ def test_fedora_crash_directory_gives_the_fused_report(tmp_path, fixture):
     assert data["vmcore"]["cross_checks"]
 
 
-def test_debian_crash_directory_finds_the_vmlinux_beside_the_dump(tmp_path, fixture):
+def test_debian_crash_directory_finds_the_vmlinux_beside_the_dump(tmp_path, fixture, baseline):
     root = tmp_path / STAMP
     root.mkdir()
     release = (fixture / "release").read_text().strip()
     _link(root, f"dmesg.{STAMP}", fixture / "dmesg.txt")  # makedumpfile --dump-dmesg, as kdump-config saves it
-    _link(root, f"dump.{STAMP}", fixture / "vmcore")
+    # kdump-config writes 'makedumpfile -F -c -d 31' output: the flattened format
+    flat = fixture / "vmcore.flat"
+    _link(root, f"dump.{STAMP}", flat if flat.exists() else fixture / "vmcore")
     _link(root, f"vmlinux-{release}", fixture / "vmlinux")
     done = run("vmcore", str(root), "--format", "json", "--fail-on", "never")
     assert done.returncode == 0, done.stderr
@@ -87,6 +89,8 @@ def test_debian_crash_directory_finds_the_vmlinux_beside_the_dump(tmp_path, fixt
     sources = [s["source"] for s in data["sources"]]
     assert sources == [f"{root / f'dump.{STAMP}'} (kernel log)", str(root / f"dmesg.{STAMP}")]
     assert data["sources"][1]["boots"][0]["ended"] == "panic"
+    assert {k: v for k, v in data["vmcore"]["facts"].items() if k != "source"} == \
+        {k: v for k, v in baseline.items() if k != "source"}
 
 
 def test_flattened_dump_gives_the_same_facts_as_its_elf(fixture, baseline):

@@ -7,7 +7,7 @@ a ``drgn.Program`` (or a ``struct amd_iommu *``), each naming the kernel structu
 it reads, one module per kernel source:
 
 * :mod:`.program` -- opening a vmcore or the live kernel with its debug info
-* :mod:`.dumpfile` -- makedumpfile's flattened format reassembled; truncated dumps found
+* :mod:`.dumpfile` -- flattened (and kdump-tools' compressed) dumps unpacked; truncated dumps found
 * :mod:`.debugdirs` -- ccp.ko's debug info from the distributions' debug package paths
 * :mod:`.mm` -- x86_64 addresses (``arch/x86/include/asm/page_64*.h``)
 * :mod:`.machine` -- release and CPU vendor (``init_uts_ns``, ``boot_cpu_data``)
@@ -49,8 +49,8 @@ from .machine import X86_VENDOR_AMD, X86_VENDOR_HYGON, kernel_release, machine_f
 from .mm import DEFAULT_PAGE_OFFSET, PAGE_SIZE, START_KERNEL_MAP, page_offset, virt_to_phys
 from .printk import format_printk_record, kernel_log, kernel_log_lines, kernel_log_text
 from .program import KDUMP_SIGNATURE, PARTIAL_KEY, default_vmlinux_candidates, open_program
-from .dumpfile import (FLAT_HEADER_SIZE, FLATTENED_SIGNATURE, Reassembled, elf_shortfall, is_flattened, reassemble,
-                       reassemble_to_temp, write_flattened)
+from .dumpfile import (FLAT_HEADER_SIZE, FLATTENED_SIGNATURE, Reassembled, compression_of, elf_shortfall,
+                       is_flattened, reassemble, unpack_to_temp, write_flattened)
 from .debugdirs import DEBUG_MODULES, load_module_debug_info, module_debug_candidates
 
 __all__ = [
@@ -62,8 +62,8 @@ __all__ = [
     # program
     "KDUMP_SIGNATURE", "PARTIAL_KEY", "default_vmlinux_candidates", "open_program",
     # dumpfile, debugdirs
-    "FLAT_HEADER_SIZE", "FLATTENED_SIGNATURE", "Reassembled", "elf_shortfall", "is_flattened", "reassemble",
-    "reassemble_to_temp", "write_flattened", "DEBUG_MODULES", "load_module_debug_info", "module_debug_candidates",
+    "FLAT_HEADER_SIZE", "FLATTENED_SIGNATURE", "Reassembled", "compression_of", "elf_shortfall", "is_flattened",
+    "reassemble", "unpack_to_temp", "write_flattened", "DEBUG_MODULES", "load_module_debug_info", "module_debug_candidates",
     # mm
     "PAGE_SIZE", "DEFAULT_PAGE_OFFSET", "START_KERNEL_MAP", "page_offset", "virt_to_phys",
     # machine

@@ -39,11 +39,12 @@ def module_debug_candidates(name: str, release: str, vmlinux: str | None = None,
     rel = DEBUG_MODULES.get(name, f"{name}.ko")
     bases: list[str] = []
     if vmlinux is not None:
-        here = os.path.dirname(os.path.abspath(vmlinux))
-        bases.append(here)
-        # .../usr/lib/debug/boot/vmlinux-REL (an extracted -dbg package): its usr/lib/debug root
-        if os.path.basename(here) == "boot":
-            bases.append(os.path.dirname(here))
+        # the link's directory and, for a symbolic link, its target's
+        for here in dict.fromkeys([os.path.dirname(os.path.abspath(vmlinux)), os.path.dirname(os.path.realpath(vmlinux))]):
+            bases.append(here)
+            # .../usr/lib/debug/boot/vmlinux-REL (an extracted -dbg package): its usr/lib/debug root
+            if os.path.basename(here) == "boot":
+                bases.append(os.path.dirname(here))
     bases += list(extra_dirs)
     paths = []
     for base in bases:

@@ -18,7 +18,7 @@ from typing import Iterable, Sequence
 from ..errors import VmcoreError
 from ._read import READ_ERRORS, drgn, is_kernel
 from .debugdirs import load_module_debug_info
-from .dumpfile import FLATTENED_SIGNATURE, elf_shortfall, reassemble_to_temp
+from .dumpfile import FLATTENED_SIGNATURE, compression_of, elf_shortfall, unpack_to_temp
 
 __all__ = ["KDUMP_SIGNATURE", "PARTIAL_KEY", "default_vmlinux_candidates", "open_program"]
 
@@ -59,7 +59,8 @@ def _check_dump_file(path: str) -> None:
         raise VmcoreError(f"{path}: cannot read: {exc.strerror or exc}") from None
     if not head:
         raise VmcoreError(f"{path}: empty file, not a vmcore")
-    if not (head.startswith(b"\x7fELF") or head.startswith(KDUMP_SIGNATURE) or head.startswith(FLATTENED_SIGNATURE)):
+    known = (b"\x7fELF", KDUMP_SIGNATURE, FLATTENED_SIGNATURE)
+    if not (head.startswith(known) or compression_of(head)):
         raise VmcoreError(f"{path}: not an ELF, kdump-compressed or flattened vmcore")
 
 
@@ -85,9 +86,9 @@ def _attach(prog: "drgn.Program", vmcore_path: str | None, live: bool) -> str:
         raise VmcoreError("no vmcore given (pass a vmcore path or live=True)")
     _check_dump_file(vmcore_path)
     with open(vmcore_path, "rb") as handle:
-        flattened = handle.read(len(FLATTENED_SIGNATURE)) == FLATTENED_SIGNATURE
-    if flattened:
-        _set_flattened(prog, vmcore_path)
+        head = handle.read(len(FLATTENED_SIGNATURE))
+    if head.startswith(FLATTENED_SIGNATURE) or compression_of(head):
+        _set_unpacked(prog, vmcore_path)
     else:
         _set_core(prog, vmcore_path, vmcore_path)
         partial = elf_shortfall(vmcore_path)
@@ -105,17 +106,17 @@ def _set_core(prog: "drgn.Program", path: str, label: str) -> None:
         raise VmcoreError(f"{label}: not a usable vmcore (truncated or damaged?): {_one_line(exc)}") from None
 
 
-def _set_flattened(prog: "drgn.Program", path: str) -> None:
-    """Reassemble a flattened dump into a temporary file, open it, and remove its name at once (drgn
-    keeps the file open; nothing is left behind)."""
-    temp, result = reassemble_to_temp(path)
+def _set_unpacked(prog: "drgn.Program", path: str) -> None:
+    """Reassemble a flattened dump (decompressing it first when kdump-tools compressed it) into a
+    temporary file, open it, and remove its name at once (drgn keeps the file open; nothing is left)."""
+    temp, result = unpack_to_temp(path)
     try:
         if result.size == 0:
-            raise VmcoreError(f"{path}: flattened dump holds no data ({result.partial or 'no records'})")
+            raise VmcoreError(f"{path}: the dump holds no data ({result.partial or 'no records'})")
         with open(temp, "rb") as handle:
             inner = handle.read(8)
         if not (inner.startswith(b"\x7fELF") or inner.startswith(KDUMP_SIGNATURE)):
-            raise VmcoreError(f"{path}: the flattened dump does not hold an ELF or kdump-compressed vmcore")
+            raise VmcoreError(f"{path}: does not hold an ELF or kdump-compressed vmcore once unpacked")
         _set_core(prog, temp, path)
         partial = result.partial or elf_shortfall(temp)
     finally:
@@ -196,8 +197,8 @@ def _load_kernel_debug_info(prog: "drgn.Program", label: str, release: str, vmli
             raise VmcoreError(f"{label}: no debug info (vmlinux) found for kernel {release}; all vmcore checks "
                               f"skipped (install linux-image-{release}-dbg or pass a vmlinux)")
     _try_load(prog, [], main=False, default=True)  # modules: missing ones only skip PSP checks
-    # ccp.ko (PSP/SEV state) from the distributions' debug packages and beside the vmlinux
-    load_module_debug_info(prog, release, vmlinux, extra_dirs)
+    # ccp.ko (PSP/SEV state) from the distributions' debug packages and beside the vmlinux used
+    load_module_debug_info(prog, release, vmlinux or prog.main_module().debug_file_path, extra_dirs)
 
 
 def _try_load(prog: "drgn.Program", paths: list[str], main: bool, default: bool) -> None:
