@@ -149,3 +149,14 @@ def test_boots_and_events_read_a_crash_directory(tmp_path):
     done = run("boots", "--json", str(root))
     assert done.returncode == 0, done.stderr
     assert [json.loads(line)["role"] for line in done.stdout.splitlines()] == ["first", "kdump"]
+
+
+def test_truncated_dump_in_a_crash_directory_is_a_quality_note(tmp_path, fake_dump):
+    core, vmlinux = fake_dump
+    root = fedora_dir(tmp_path / FEDORA, core[:len(core) - 3 * 4096], name="vmcore-incomplete")
+    data, done = report(str(root), "--vmlinux", str(vmlinux))
+    codes = [q["code"] for q in data["quality"]]
+    assert "capture-set" in codes and "vmcore-partial" in codes  # unfinished, and cut short
+    assert data["vmcore"]["facts"]["partial"].startswith("the ELF dump is truncated")
+    rich = run(str(root), "--vmlinux", str(vmlinux), "--fail-on", "never")
+    assert "The vmcore could be read only in" in rich.stdout

@@ -205,3 +205,18 @@ def test_rotations_are_read_oldest_first(tmp_path_factory, names):
     rank = ["messages-20261101", "messages-20261128.gz", "messages-20261130", "messages.3.gz", "messages.2",
             "messages.1", "messages"]
     assert order == sorted(names, key=rank.index)
+
+
+def test_sosreport_carries_the_crash_directories_kdump_saved(tmp_path):
+    """sos's kdump plugin copies /var/crash/*/vmcore-dmesg.txt and kexec-dmesg.log (and the vmcore
+    with -k kdump.get-vm-core=on): the crashed kernel's own log is read first."""
+    crash = "var/crash/127.0.0.1-2026-11-30-04:12:31"
+    root = _tree(tmp_path / "sosreport-h-2026-11-30-abc", {
+        "sos_commands/kernel/dmesg": KDUMP, "var/log/messages": KDUMP,
+        f"{crash}/vmcore-dmesg.txt": FIRST, f"{crash}/kexec-dmesg.log": KDUMP, f"{crash}/vmcore": b"KDUMP   ",
+        "var/crash/127.0.0.1-2026-11-01-10:00:00/vmcore-dmesg.txt": FIRST})
+    found = recognise(str(root))
+    assert [str(Path(i.path).relative_to(root)) for i in found.logs] == [
+        "var/crash/127.0.0.1-2026-11-01-10:00:00/vmcore-dmesg.txt", f"{crash}/vmcore-dmesg.txt",
+        f"{crash}/kexec-dmesg.log", "var/log/messages", "sos_commands/kernel/dmesg"]
+    assert [str(Path(d.path).relative_to(root)) for d in found.dumps] == [f"{crash}/vmcore"]

@@ -17,7 +17,8 @@ order to read them, and the dump files.  The names are the ones the tools write:
   --dump-dmesg``) and ``dump.$KDUMP_STAMP`` plus ``.bz2``/``.gz``/``.lz4``/``.xz`` when
   KDUMP_COMPRESSION is set (``dump-incomplete*`` until done; ``vmcore.$KDUMP_STAMP`` when the
   collector is ``cp``).
-* sos, ``sos/report/plugins/kernel.py`` (``dmesg`` and ``dmesg -T`` command output:
+* sos, ``sos/report/plugins/kdump.py`` (RHEL: ``/var/crash/*/vmcore-dmesg.txt`` and
+  ``kexec-dmesg.log``, the ``vmcore`` with ``-k kdump.get-vm-core=on``), ``kernel.py`` (``dmesg`` and ``dmesg -T`` command output:
   ``sos_commands/kernel/dmesg``, ``dmesg_-T``; ``/var/log/dmesg``) and ``logs.py``
   (``/var/log/messages*``, ``kern.log*``/``syslog*`` without a journal, and ``add_journal()``:
   ``journalctl --no-pager`` with ``--boot`` (this boot) / ``--boot -1`` (the last one) under
@@ -127,6 +128,16 @@ class _Tree:
         except OSError:
             return []
 
+    def subdirs(self, folder: str) -> list[str]:
+        if self.archive:
+            prefix = folder + "/"
+            return sorted({d[len(prefix):].split("/", 1)[0] for d in self._dirs if d.startswith(prefix)})
+        path = os.path.join(self.root, folder)
+        try:
+            return sorted(n for n in os.listdir(path) if os.path.isdir(os.path.join(path, n)))
+        except OSError:
+            return []
+
     def has_dir(self, folder: str) -> bool:
         if self.archive:
             return any(d == folder or d.startswith(folder + "/") for d in self._dirs)
@@ -226,7 +237,14 @@ def _debian(tree: _Tree) -> CaptureSet | None:
 def _sosreport(tree: _Tree) -> CaptureSet | None:
     if not tree.has_dir("sos_commands"):
         return None
-    logs = _rotated(tree, "var/log", "messages") or _rotated(tree, "var/log", "kern.log") \
+    # the kdump plugin (sos/report/plugins/kdump.py) copies every crash directory's saved logs, and
+    # with -k kdump.get-vm-core=on the latest vmcore: the crashed kernels' own logs come first
+    logs, dumps = [], []
+    for crash in tree.subdirs("var/crash"):
+        files = tree.files(f"var/crash/{crash}")
+        logs += [f"var/crash/{crash}/{n}" for n in _FEDORA_LOGS if n in files]
+        dumps += [f"var/crash/{crash}/{n}" for n in _FEDORA_DUMPS if n in files]
+    logs += _rotated(tree, "var/log", "messages") or _rotated(tree, "var/log", "kern.log") \
         or _rotated(tree, "var/log", "syslog")
     logs += _journals(tree)
     kernel = tree.files("sos_commands/kernel")
@@ -241,7 +259,8 @@ def _sosreport(tree: _Tree) -> CaptureSet | None:
         match = _SOS_NAME.match(tree.top_name)
         host = match["host"] if match else None
     notes = () if logs else ("the sosreport holds no kernel log (no dmesg, messages or journal output)",)
-    return CaptureSet("sosreport", tree.root, host, tuple(tree.input(n) for n in logs), (), notes)
+    return CaptureSet("sosreport", tree.root, host, tuple(tree.input(n) for n in logs),
+                      tuple(tree.dump(n, complete=not n.endswith("-incomplete")) for n in dumps), notes)
 
 
 def _rotated(tree: _Tree, folder: str, base: str) -> list[str]:

@@ -167,7 +167,8 @@ def _diagnose(captures: list[Capture], rules: list[Rule], facts: VmcoreFacts | N
         for finding in findings:
             if finding.vmcore is not None:
                 finding.caveats.append(f"vmcore given but not read ({vmcore_error}): its checks were skipped")
-    notes = assess(captures, findings, vmcore_given=facts is not None, vmcore_error=vmcore_error)
+    notes = assess(captures, findings, vmcore_given=facts is not None, vmcore_error=vmcore_error,
+                   vmcore_partial=facts.partial if facts is not None else None, vmcore_path=vmcore_path)
     report = Report(captures=captures, findings=findings, quality=notes, rules=rules, vmcore=facts,
                     vmcore_path=vmcore_path, vmcore_error=vmcore_error)
     if facts is not None:

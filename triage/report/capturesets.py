@@ -87,20 +87,20 @@ def expand(paths: Sequence[str], vmcore_given: bool = False) -> Expanded:
 
 
 def _layout_notes(found: CaptureSet, vmcore_given: bool) -> list[QualityNote]:
-    notes = [QualityNote("capture-set", "warning", found.root, None, f"{found.root}: {note}",
+    notes = [QualityNote("capture-set", "warning", found.root, None, note + ".",
                          "Check the dump target's free space and the kdump kernel's log (kexec-dmesg.log, the "
                          "serial console) for why the kdump service stopped.") for note in found.notes]
     if found.kind in ("kdump-fedora", "kdump-debian") and not found.dumps and not vmcore_given:
         notes.append(QualityNote(
             "no-dump-in-crash-directory", "warning", found.root, None,
-            f"{found.root}: the crash directory holds no dump (no vmcore, dump.*): the crashed kernel's memory "
-            "was not checked; its saved log was diagnosed.",
+            "The crash directory holds no dump (no vmcore, dump.*): the crashed kernel's memory was not checked; "
+            "its saved log was diagnosed.",
             "The kdump kernel saved the log but not the dump: its own log (kexec-dmesg.log, or the serial "
             "console of the kdump boot) says why the core collector failed."))
     if not found.logs:
         notes.append(QualityNote(
             "no-log-in-capture-set", "warning", found.root, None,
-            f"{found.root}: no kernel log found in this {found.kind}.",
+            f"No kernel log found in this {found.kind}.",
             "Add the serial console or BMC SOL log of the crash, or 'journalctl -k -b -1' from the host."))
     return notes
 
