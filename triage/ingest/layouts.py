@@ -39,7 +39,7 @@ from ..errors import InputError
 from ..model.vocabulary import CaptureSetKind
 from .reader import Input, display_name
 
-__all__ = ["CaptureSet", "DumpFile", "recognise"]
+__all__ = ["CaptureSet", "DumpFile", "is_archive", "recognise"]
 
 _FEDORA_DIR = re.compile(r"^(?P<host>.+)-(?P<date>\d{4}-\d{2}-\d{2}-\d{2}:\d{2}:\d{2})$")
 _DEBIAN_DIR = re.compile(r"^(?:(?P<host>.+)-)?(?P<stamp>\d{12})$")
@@ -176,7 +176,7 @@ def recognise(path: str) -> CaptureSet:
     name = display_name(path)
     if not os.path.exists(path):
         raise InputError(f"{name}: no such file or directory")
-    if os.path.isfile(path) and not _is_archive(path):
+    if os.path.isfile(path) and not is_archive(path):
         return CaptureSet("plain file", path, None, (Input.from_arg(path),), ())
     tree = _Tree(path)
     for attempt in (_sosreport, _fedora, _debian):
@@ -193,12 +193,14 @@ def recognise(path: str) -> CaptureSet:
                      f"dump.*, dmesg.*) nor a sosreport (sos_commands/)")
 
 
-def _is_archive(path: str) -> bool:
+def is_archive(path: str) -> bool:
+    """A tar archive (any compression tarfile reads), by name or content; a damaged compressed file that
+    is no tar is not one (it goes to the reader, which says what is wrong with it)."""
     if _TAR_SUFFIX.search(path):
         return True
     try:
         return tarfile.is_tarfile(path)
-    except OSError:
+    except Exception:  # noqa: BLE001 - gzip/bz2/lzma each raise their own kind on damaged data
         return False
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from ..errors import InputError
 from ..ingest import Input
-from ..ingest.layouts import CaptureSet, DumpFile, recognise
+from ..ingest.layouts import CaptureSet, DumpFile, is_archive, recognise
 from ..model import CaptureSetSummary, QualityNote
 
 __all__ = ["Expanded", "expand", "is_capture_set", "local_dump"]
@@ -51,12 +51,7 @@ def is_capture_set(path: str) -> bool:
     """A directory or a tar archive: something recognise() must open up."""
     if path == "-":
         return False
-    if os.path.isdir(path):
-        return True
-    try:
-        return os.path.isfile(path) and tarfile.is_tarfile(path)
-    except OSError:
-        return False
+    return os.path.isdir(path) or (os.path.isfile(path) and is_archive(path))
 
 
 def expand(paths: Sequence[str], vmcore_given: bool = False) -> Expanded:
