@@ -169,3 +169,34 @@ def test_plugin_finds_ccp_debug_info_in_the_debug_package_layout(fixture, use_fi
         assert found.startswith(str(fixture)) and found.endswith("kernel/drivers/crypto/ccp/ccp.ko")
     else:
         assert found == "None"
+
+
+def test_kdump_tools_xz_compressed_dump(tmp_path, fixture, baseline):
+    """KDUMP_COMPRESSION=xz: 'makedumpfile -F -c -d 31 /proc/vmcore | xz -c > dump.STAMP.xz'."""
+    import lzma
+    import shutil
+
+    flat = fixture / "vmcore.flat"
+    if not flat.exists():
+        pytest.skip("fixture built before it kept vmcore.flat (FORCE=1 rebuilds it)")
+    packed = tmp_path / f"dump.{STAMP}.xz"
+    with open(flat, "rb") as src, lzma.open(packed, "wb", preset=0) as dst:
+        shutil.copyfileobj(src, dst, 4 << 20)
+    assert _facts(packed, fixture) == baseline
+
+
+def test_crash_directory_tarball_with_the_dump_inside(tmp_path, fixture):
+    """A crash directory sent as a tarball: the logs are read from the archive, the dump is copied
+    out to a temporary file for drgn and removed after."""
+    import tarfile
+
+    archive = tmp_path / "crash.tar"
+    with tarfile.open(archive, "w") as tar:
+        tar.add(fixture / "vmcore-dmesg.txt", "127.0.0.1-2026-11-30-04:12:31/vmcore-dmesg.txt")
+        tar.add(fixture / "vmcore", "127.0.0.1-2026-11-30-04:12:31/vmcore")
+    done = run(str(archive), "--vmlinux", str(fixture / "vmlinux"), "--format", "json", "--fail-on", "never")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["vmcore"]["path"] == f"{archive}:127.0.0.1-2026-11-30-04:12:31/vmcore"
+    assert data["vmcore"]["facts"]["iommu_count"]["value"] == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["crash.tar"]
