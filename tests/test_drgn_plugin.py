@@ -158,3 +158,15 @@ def test_corelens_module():
 
     assert issubclass(SnpTriage, corelens.CorelensModule)
     assert corelens.all_corelens_modules()["snp_triage"].debuginfo_kmods == ["ccp"]
+
+
+def test_loading_the_plugin_imports_no_pipeline():
+    """drgn imports the plugin on every start: only the command registrations are loaded then,
+    the rest of snp-triage when a command runs (sys.modules checked, no timing)."""
+    code = ("import json, sys, triage.drgn_plugin; "
+            "print(json.dumps(sorted(m for m in sys.modules if m.startswith('triage.'))))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=_env(), timeout=120)
+    assert done.returncode == 0, done.stderr
+    loaded = json.loads(done.stdout)
+    assert "triage.drgn_plugin.commands" in loaded
+    assert not [m for m in loaded if m.split(".")[1] in ("report", "engine", "rulepack", "ingest", "vmcore")]

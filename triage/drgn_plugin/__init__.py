@@ -13,13 +13,12 @@ same diagnosis is a corelens module (:mod:`.corelens`).
 
 The helpers themselves are :mod:`triage.vmcore` (``from triage.vmcore import *`` in the session).
 This package sits above the report stage (it renders the diagnosis); nothing imports it but drgn.
+drgn imports it on every start, so it imports the rest of snp-triage only when a command runs.
 """
 from __future__ import annotations
 
 import logging
 from typing import Any
-
-from ..vmcore.debugdirs import DEBUG_MODULES, module_debug_candidates
 
 __all__ = ["drgn_prog_set", "ccp_debug_info_finder", "FINDER_NAME", "COMMANDS"]
 
@@ -41,6 +40,8 @@ except ImportError:
 
 def ccp_debug_info_finder(modules: list[Any]) -> None:
     """drgn debug-info finder: offer ccp.ko's debug file from the debug package paths to the ccp module."""
+    from ..vmcore.debugdirs import DEBUG_MODULES, module_debug_candidates
+
     for module in modules:
         if module.name not in DEBUG_MODULES or not module.wants_debug_file():
             continue

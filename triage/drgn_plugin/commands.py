@@ -4,7 +4,8 @@ Registered with drgn's ``linux_kernel_command`` decorator (``drgn/commands/linux
 when the program is a Linux kernel), argparse options declared with ``drgn.commands.argument``,
 functions named ``_cmd_<name>`` taking ``(prog, name, args, **kwargs)``; output goes to stdout so
 drgn's redirections and pipes (``%amd_iommu | grep CWB``) apply. Each command reads the facts
-once per program (``prog.cache``; never for a live kernel, whose state moves).
+once per program (``prog.cache``; never for a live kernel, whose state moves). The rest of
+snp-triage is imported when a command runs, not when drgn loads the plugin.
 
 The text is built by :func:`format_amd_iommu` and :func:`format_snp_state` from the same
 :class:`~triage.model.vmcore.VmcoreFacts` the report shows, so a drgn user and a report reader
@@ -14,16 +15,16 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from drgn import Program, ProgramFlags
 from drgn.commands import CommandError, argument
 from drgn.commands.linux import linux_kernel_command
 
 from ..errors import TriageError
-from ..model.vmcore import Fact, VmcoreFacts
-from ..report import analyze_program, render_report
-from ..vmcore import inspect
+
+if TYPE_CHECKING:
+    from ..model.vmcore import Fact, VmcoreFacts
 
 __all__ = ["facts_of", "format_amd_iommu", "format_snp_state"]
 
@@ -32,6 +33,8 @@ _CACHE_KEY = "snp_triage_facts"
 
 def facts_of(prog: Program) -> VmcoreFacts:
     """:func:`triage.vmcore.inspect` of ``prog``, read once per core dump."""
+    from ..vmcore import inspect
+
     if prog.flags & ProgramFlags.IS_LIVE:
         return inspect(prog, "live")
     facts = prog.cache.get(_CACHE_KEY)
@@ -162,6 +165,8 @@ def _cmd_snp_triage(prog: Program, name: str, args: argparse.Namespace, **kwargs
         release = prog["UTS_RELEASE"].string_().decode()
     except Exception:  # noqa: BLE001 - a label only
         release = "unknown release"
+    from ..report import analyze_program, render_report
+
     try:
         report = analyze_program(prog, logs=args.log, rule_dirs=args.rules, label=f"drgn program ({release})")
     except TriageError as exc:  # a log or rule pack that cannot be read: one line, as drgn prints errors
