@@ -7,7 +7,7 @@ from typing import Any, Iterable, Literal
 
 from ..errors import RuleError
 from ..model import EVENT_ATTRS, KNOWN_MESSAGE_KINDS, Vocabulary
-from .model import Condition, Rule, Step
+from .model import Condition, Pattern, Rule, Step, placeholders
 from .pack import load_rule_file, rule_files, shipped_rules_dir
 from .schema import closest
 
@@ -120,8 +120,48 @@ def _lint_rule(rule: Rule, vocabulary: Vocabulary | None) -> list[Problem]:
                 and not cond.fields and not cond.regexes:
             out.append(Problem("warning", rule.path, step.line, where,
                                "matches every message of the kind; name a message id", rule.id))
+    if vocabulary is not None:
+        out.extend(_lint_placeholders(rule, vocabulary))
     if rule.vmcore and rule.vmcore.required and not rule.vmcore.checks:
         out.append(Problem("error", rule.path, rule.vmcore.line, "vmcore", "required vmcore block has no checks", rule.id))
+    return out
+
+
+def _step_fields(step: Step, vocabulary: Vocabulary) -> set[str]:
+    """Every field an event matching ``step`` can carry."""
+    names = set(EVENT_ATTRS)
+    for cond in step.conditions:
+        for kind in cond.kinds:
+            names |= set(vocabulary.fields.get(kind, ()))
+    return names
+
+
+def _lint_placeholders(rule: Rule, vocabulary: Vocabulary) -> list[Problem]:
+    """Each ``{field}`` / ``{label.field}`` must be a field the step it names can carry: a
+    placeholder no grammar fills prints "(unknown)" in every finding."""
+    out = []
+    texts = [("title", rule.title), ("summary", rule.summary), ("remedy", rule.remedy)]
+    for alt, pat in enumerate(rule.match):
+        parts: list[Pattern] = [pat] + [p for p in (pat.first, pat.then) if p is not None]
+        steps = [s for part in parts for s in part.required_steps()]
+        if not steps:
+            continue
+        by_label = {s.label: s for part in parts for s in part.sequence + part.all + part.supporting}
+        for key, text in texts + [(f"match alternative {alt + 1} confirm_with", pat.confirm_with)]:
+            for label, name in placeholders(text or ""):
+                step = steps[-1] if label is None else by_label.get(label)
+                if step is None:
+                    out.append(Problem("error", rule.path, rule.line, key,
+                                       f"{{{label}.{name}}}: alternative {alt + 1} has no step labelled {label!r}",
+                                       rule.id))
+                    continue
+                known = _step_fields(step, vocabulary)
+                if name not in known:
+                    hint = closest(name, sorted(known))
+                    ref = f"{label}.{name}" if label else name
+                    out.append(Problem("error", rule.path, rule.line, key,
+                                       f"{{{ref}}}: no grammar gives events of step {step.label!r} a field {name!r}"
+                                       + (f" (did you mean {hint!r}?)" if hint else ""), rule.id))
     return out
 
 
