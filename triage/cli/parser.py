@@ -36,7 +36,8 @@ class _Parser(argparse.ArgumentParser):
 
 def _inputs(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("files", nargs="+", metavar="FILE",
-                        help="console captures: paths, '-' for stdin; .gz .xz .bz2 .zst are read directly")
+                        help="console captures: paths, '-' for stdin; .gz .xz .bz2 .zst are read directly; a "
+                             "kdump crash directory or sosreport (directory or tarball) is read as its logs and dump")
 
 
 def build_parser() -> dict[str, argparse.ArgumentParser]:
@@ -51,7 +52,8 @@ def build_parser() -> dict[str, argparse.ArgumentParser]:
     analyze.add_argument("--why-not", metavar="RULE",
                          help="explain which step of RULE did not match (exit 0 if it matched, 1 if not)")
     analyze.add_argument("--vmcore", metavar="VMCORE", help="also inspect this vmcore (see 'snp-triage vmcore')")
-    analyze.add_argument("--vmlinux", metavar="FILE", help="vmlinux with debug info for --vmcore")
+    analyze.add_argument("--vmlinux", metavar="FILE",
+                         help="vmlinux with debug info for --vmcore or for the dump of a crash directory")
     analyze.add_argument("--quiet", action="store_true", help="no progress bar on stderr (there is none when piped)")
     analyze.add_argument("--version", action="version", version=f"snp-triage {__version__}")
     parsers["analyze"] = analyze
@@ -85,7 +87,9 @@ def build_parser() -> dict[str, argparse.ArgumentParser]:
     parsers["rules"] = rules
 
     vmcore = _Parser(prog="snp-triage vmcore", description="Read AMD IOMMU and SEV-SNP state from a vmcore with drgn.")
-    vmcore.add_argument("vmcore", nargs="?", metavar="VMCORE", help="ELF or kdump-compressed vmcore")
+    vmcore.add_argument("vmcore", nargs="?", metavar="VMCORE",
+                        help="ELF, kdump-compressed or flattened vmcore, or a kdump crash directory (or its tarball): "
+                             "its dump and saved logs")
     vmcore.add_argument("--vmlinux", metavar="FILE",
                         help="vmlinux with debug info (default: the distribution's paths for the dump's release)")
     vmcore.add_argument("--live", action="store_true", help="inspect the running kernel instead (needs root)")

@@ -15,7 +15,7 @@ Depends on :mod:`triage.engine`, :mod:`triage.rulepack`, :mod:`triage.ingest`,
 :mod:`triage.vmcore` and :mod:`triage.model`.
 """
 from ..model import Report
-from .analyze import analyze, analyze_vmcore, why_not
+from .analyze import analyze, analyze_program, analyze_vmcore, why_not
 from .output import FORMATS, render_report
 
-__all__ = ["Report", "analyze", "analyze_vmcore", "why_not", "render_report", "FORMATS"]
+__all__ = ["Report", "analyze", "analyze_program", "analyze_vmcore", "why_not", "render_report", "FORMATS"]

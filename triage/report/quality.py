@@ -22,9 +22,17 @@ _NEW_KERNEL = ("banner", "decompressor", "journal boot id", "journal boot marker
 
 
 def assess(captures: Sequence[Capture], findings: Sequence[Finding], vmcore_given: bool,
-           vmcore_error: str | None = None) -> list[QualityNote]:
+           vmcore_error: str | None = None, vmcore_partial: str | None = None,
+           vmcore_path: str | None = None) -> list[QualityNote]:
     """What each capture lacks, and what to collect next."""
     notes: list[QualityNote] = []
+    if vmcore_partial is not None:
+        notes.append(QualityNote(
+            "vmcore-partial", "warning", vmcore_path or (captures[0].source if captures else ""), None,
+            f"The vmcore could be read only in part ({vmcore_partial}): the facts it holds are shown, every "
+            "fact it lacks is marked unavailable.",
+            "Copy the dump again and compare its size with the source; for a dump kdump never finished, the "
+            "kdump kernel's own log (kexec-dmesg.log, the serial console of the kdump boot) says why."))
     for capture in captures:
         if capture.empty:
             notes.append(QualityNote(
