@@ -2,7 +2,8 @@
 
 Both sides open the same vmcore, load the same vmlinux and walk ``amd_iommu_list``; the bare
 side reads nothing else. Runs alternate in one process; prints medians and the ratio (target
-<= 1.5x). Uses the QEMU fixture of tests/qemu/build-fixture.sh, or explicit paths:
+<= 1.5x) for each QEMU fixture of tests/qemu/build-fixture.sh that is built (Debian 6.1, 6.12), or
+for explicit paths:
 
     python bench/bench_vmcore.py [--vmcore PATH --vmlinux PATH] [--repeat N]
 """
@@ -20,8 +21,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 TARGET_RATIO = 1.5
 
 
-def default_fixture() -> Path:
-    return Path(os.environ.get("SNP_TRIAGE_FIXTURE_DIR", Path.home() / ".cache" / "snp-triage" / "qemu-fixture"))
+def default_fixtures() -> list[Path]:
+    from tests.qemufix import fixture_dirs
+
+    return fixture_dirs()
 
 
 def bare(vmcore: str, vmlinux: str) -> int:
@@ -55,28 +58,42 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--vmlinux")
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args(argv)
-    vmcore = args.vmcore or str(default_fixture() / "vmcore")
-    vmlinux = args.vmlinux or str(default_fixture() / "vmlinux")
-    if not (os.path.isfile(vmcore) and os.path.isfile(vmlinux)):
-        print(f"skipped: no vmcore/vmlinux fixture ({vmcore}, {vmlinux}); run tests/qemu/build-fixture.sh")
+    if args.vmcore and args.vmlinux:
+        pairs = [(args.vmcore, args.vmlinux)]
+    else:
+        pairs = [(str(f / "vmcore"), str(f / "vmlinux")) for f in default_fixtures()]
+    if not pairs:
+        print("skipped: no vmcore/vmlinux fixture; run tests/qemu/build-fixture.sh 6.1 (and 6.12)")
         return 0
     try:
         import drgn  # noqa: F401
     except ImportError:
         print("skipped: drgn is not installed")
         return 0
+    status = 0
+    for vmcore, vmlinux in pairs:
+        status |= measure(vmcore, vmlinux, args.repeat)
+    return status
+
+
+def measure(vmcore: str, vmlinux: str, repeat: int) -> int:
+    """Medians of both sides on one dump, and their ratio."""
+    if not (os.path.isfile(vmcore) and os.path.isfile(vmlinux)):
+        print(f"skipped: {vmcore} or {vmlinux} missing")
+        return 0
     if bare(vmcore, vmlinux) != triage_side(vmcore, vmlinux):  # warm-up and sanity check
         print("error: the two sides disagree on the number of IOMMUs")
         return 1
     bare_times, triage_times = [], []
-    for _ in range(args.repeat):
+    for _ in range(repeat):
         bare_times.append(timed(bare, vmcore, vmlinux))
         triage_times.append(timed(triage_side, vmcore, vmlinux))
     bare_median, triage_median = statistics.median(bare_times), statistics.median(triage_times)
     ratio = triage_median / bare_median
-    print(f"bare drgn (open + vmlinux + walk amd_iommu_list): median {bare_median * 1000:.1f} ms")
-    print(f"triage open_program + inspect:                    median {triage_median * 1000:.1f} ms")
-    print(f"ratio {ratio:.2f}x (target <= {TARGET_RATIO}x): {'ok' if ratio <= TARGET_RATIO else 'OVER TARGET'}")
+    print(f"{vmcore}:")
+    print(f"  bare drgn (open + vmlinux + walk amd_iommu_list): median {bare_median * 1000:.1f} ms")
+    print(f"  triage open_program + inspect:                    median {triage_median * 1000:.1f} ms")
+    print(f"  ratio {ratio:.2f}x (target <= {TARGET_RATIO}x): {'ok' if ratio <= TARGET_RATIO else 'OVER TARGET'}")
     return 0
 
 

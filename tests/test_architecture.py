@@ -2,9 +2,12 @@
 
 Checked from the source with ``ast`` (lazy imports inside functions count too):
 
-    cli -> report -> engine -> rulepack -> model
-                  \\        \\-> ingest  -> model
-                   \\-> vmcore -> model
+    cli -> preflight -> report -> engine -> rulepack -> model
+    drgn_plugin ------/        \\        \\-> ingest  -> model
+                                \\-> vmcore -> model
+
+(preflight sits above report: it may use everything below, only cli imports it; the drgn plugin
+sits beside the CLI: drgn imports it through its entry point, nothing else does)
 """
 from __future__ import annotations
 
@@ -25,7 +28,10 @@ ALLOWED = {
     "vmcore": {"model", "errors", "paths"},
     "engine": {"rulepack", "ingest", "model", "errors", "paths"},
     "report": {"engine", "rulepack", "ingest", "vmcore", "model", "errors", "paths"},
-    "cli": {"report", "engine", "rulepack", "ingest", "vmcore", "model", "errors", "paths", "__init__"},
+    "preflight": {"report", "engine", "rulepack", "ingest", "model", "errors", "paths"},
+    "drgn_plugin": {"report", "vmcore", "model", "errors", "paths"},
+    "cli": {"preflight", "report", "engine", "rulepack", "ingest", "vmcore", "model", "errors", "paths",
+            "__init__"},
     "__init__": {"report", "engine", "rulepack", "ingest", "vmcore", "model", "errors", "paths"},
     "__main__": {"cli"},
 }

@@ -60,7 +60,7 @@ def test_kind_filter_and_plain_mode():
 
 @pytest.mark.parametrize("make, expect", [
     (lambda p: None, "no such file"),
-    (lambda p: p.mkdir(), "is a directory"),
+    (lambda p: p.mkdir(), "directory is neither a kdump crash directory"),
     (lambda p: p.write_bytes(b"\x7fELF\x02\x01\x01" + bytes(2000)), "ELF file"),
     (lambda p: p.write_bytes(bytes(range(256)) * 400), "binary data"),
     (lambda p: p.write_bytes(b"\x1f\x8b\x08\x00garbage-not-gzip"), "cannot read"),

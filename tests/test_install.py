@@ -31,6 +31,15 @@ def test_wheel_ships_grammars_and_rules(wheel):
     assert any(n.startswith("triage/_rules/fixtures/SNP-KDUMP-CWB-TIMEOUT/positive") for n in names)
 
 
+def test_wheel_registers_the_drgn_plugin(wheel):
+    """drgn finds the plugin through the wheel's entry point (drgn.plugins group)."""
+    archive = zipfile.ZipFile(wheel)
+    [entry_points] = [n for n in archive.namelist() if n.endswith(".dist-info/entry_points.txt")]
+    text = archive.read(entry_points).decode()
+    assert "[drgn.plugins]\nsnp_triage = triage.drgn_plugin" in text
+    assert "triage/drgn_plugin/commands.py" in archive.namelist()
+
+
 def test_installed_tool_runs_outside_the_checkout(wheel, tmp_path):
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)

@@ -135,6 +135,12 @@ EXAMPLES = [
     ("kernel", "smpboot: CPU0: Intel(R) Core(TM) Ultra 7", "cpu_identity", {"cpu_name": "Intel(R) Core(TM) Ultra 7"}),
     ("kernel", "Booting Linux on physical CPU 0x0000000000 [0x610f0000]", "arm_boot_cpu", {}),
     ("kernel", "Hypervisor detected: KVM", "hypervisor_detected", {"hypervisor": "KVM"}),
+    # the kdump tools' outcome (real lines: tests/corpus/real/248, 232, samples/qemu-amd-iommu-kdump-6.1.log)
+    ("kdump", "saving vmcore complete", "dump_saved", {}),
+    ("kdump", "The dumpfile is saved to /mnt/out/vmcore.kdump.tmp.", "dump_saved", {"dump_path": "/mnt/out/vmcore.kdump.tmp"}),
+    ("kdump", "kdump.sh[297]: kdump: saving vmcore failed, _exitcode:1", "dump_failed", {}),
+    ("kdump", "kdump.sh[297]: kdump: saving vmcore-dmesg.txt failed", "dmesg_failed", {}),
+    ("kdump", "kdump: saving vmcore-dmesg.txt complete", "dmesg_saved", {}),
     ("platform", "[drm ERROR :psp_hw_init] PSP firmware loading failed", "gpu_psp_error", {}),
     ("platform", "hpsa 0000:02:00.0: DMAR: 32bit DMA uses non-identity mapping", "dmar_message", {}),
     # other platforms' messages, from the real captures in tests/corpus/real/ (108, 109, 116-122, 131, 140-145)

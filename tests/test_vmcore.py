@@ -471,7 +471,7 @@ def test_open_program_empty_file(tmp_path):
 def test_open_program_garbage_file(tmp_path):
     path = tmp_path / "garbage.vmcore"
     path.write_bytes(os.urandom(4096))
-    with pytest.raises(v.VmcoreError, match=rf"{path}: not an ELF or kdump"):
+    with pytest.raises(v.VmcoreError, match=rf"{path}: not an ELF, kdump-compressed or flattened"):
         v.open_program(str(path))
 
 
@@ -480,10 +480,10 @@ def test_open_program_directory(tmp_path):
         v.open_program(str(tmp_path))
 
 
-def test_open_program_flattened_format(tmp_path):
+def test_open_program_flattened_format_without_data(tmp_path):
     path = tmp_path / "flat.vmcore"
     path.write_bytes(b"makedumpfile\0\0\0\0" + bytes(100))
-    with pytest.raises(v.VmcoreError, match="makedumpfile -R"):
+    with pytest.raises(v.VmcoreError, match="flattened header of unknown type 0"):
         v.open_program(str(path))
 
 

@@ -1,9 +1,11 @@
-"""Integration tier: triage.vmcore on a real kdump vmcore of Debian's 6.1 kernel under QEMU.
+"""Integration tier: triage.vmcore on real kdump vmcores of Debian's 6.1 and 6.12 kernels under QEMU.
 
-The fixture (vmcore + debug vmlinux + serial console log) is built by
+The fixtures (vmcore + debug vmlinux + ccp.ko debug info + serial console log) are built by
 tests/qemu/build-fixture.sh: a q35 machine with an emulated AMD IOMMU (interrupt remapping on,
 no SNP) loads a crash kernel, panics via sysrq, and the kdump kernel saves the dump with
-``makedumpfile -c -d 31``. These tests skip when the fixture has not been built.
+``makedumpfile -c -d 31``. Every test runs on each fixture built; they skip when none is.
+The two kernels differ where the tool looks: on 6.12 the EFR is the global ``amd_iommu_efr``
+(iommu->features is no longer filled from the IVHD), on 6.1 it is ``iommu->features``.
 """
 from __future__ import annotations
 
@@ -17,26 +19,34 @@ import pytest
 
 pytestmark = pytest.mark.qemu
 
-FIXTURE = Path(os.environ.get("SNP_TRIAGE_FIXTURE_DIR",
-                              Path.home() / ".cache" / "snp-triage" / "qemu-fixture"))
-VMCORE, VMLINUX, CONSOLE = FIXTURE / "vmcore", FIXTURE / "vmlinux", FIXTURE / "console.log"
+from .qemufix import SKIP_REASON, fixture_dirs, series
 
-if not (VMCORE.is_file() and VMLINUX.is_file()):
-    pytest.skip(f"QEMU fixture not built in {FIXTURE} (run tests/qemu/build-fixture.sh: needs root, "
-                "network and ~1 GB of downloads)", allow_module_level=True)
+FIXTURES = fixture_dirs()
+if not FIXTURES:
+    pytest.skip(SKIP_REASON, allow_module_level=True)
 
 pytest.importorskip("drgn")
 from triage import vmcore as v  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def prog():
-    return v.open_program(str(VMCORE), vmlinux=str(VMLINUX))
+@pytest.fixture(scope="module", params=FIXTURES, ids=[series(f) for f in FIXTURES])
+def fixture(request):
+    return request.param
 
 
 @pytest.fixture(scope="module")
-def facts(prog):
-    return v.inspect(prog, str(VMCORE))
+def kernel(fixture):
+    return series(fixture)
+
+
+@pytest.fixture(scope="module")
+def prog(fixture):
+    return v.open_program(str(fixture / "vmcore"), vmlinux=str(fixture / "vmlinux"))
+
+
+@pytest.fixture(scope="module")
+def facts(prog, fixture):
+    return v.inspect(prog, str(fixture / "vmcore"))
 
 
 @pytest.fixture(scope="module")
@@ -44,12 +54,21 @@ def log_lines(prog):
     return v.kernel_log_lines(prog)
 
 
-def test_machine(facts):
+def test_machine(facts, fixture, kernel):
     assert facts.machine.is_x86_64.value is True
     assert facts.machine.is_amd.value is True  # QEMU's default TCG CPU reports AuthenticAMD
-    release = (FIXTURE / "release").read_text().strip() if (FIXTURE / "release").exists() else None
+    release = (fixture / "release").read_text().strip() if (fixture / "release").exists() else None
     assert facts.machine.release.value == (release or facts.machine.release.value)
-    assert facts.machine.release.value.startswith("6.1.0-")
+    assert facts.machine.release.value.startswith({"6.1": "6.1.0-", "6.12": "6.12."}[kernel])
+
+
+def test_efr_comes_from_where_the_kernel_keeps_it(facts, kernel):
+    [iommu] = facts.iommus
+    assert iommu.efr.value == 0x29D3  # QEMU's amd-iommu: PreF PPR GT IA GA HE (no SNPSup)
+    if kernel == "6.12":  # the EFR moved to the global amd_iommu_efr, iommu->features is 0
+        assert facts.globals.amd_iommu_efr.value == 0x29D3 and "amd_iommu_efr" in iommu.efr.source
+    else:  # 6.1: iommu->features, and the global (IVHD EFR, 0 under QEMU) is not the source
+        assert iommu.efr.source == "struct amd_iommu.features"
 
 
 def test_one_iommu_with_cwb(facts):
@@ -80,7 +99,15 @@ def test_snp_not_enabled(facts):
     assert facts.globals.amd_iommu_snp_en.value is False
     assert facts.globals.crash_kernel_loaded.value is True
     assert facts.globals.init_state.value == "IOMMU_INITIALIZED"
-    assert any(s.check == "psp" for s in facts.skipped)  # no PSP in QEMU, no ccp module
+
+
+def test_psp_state_is_read_from_ccp_debug_info(prog, facts, fixture):
+    """ccp.ko is loaded in the guest; its debug info, beside the vmlinux as the -dbg package lays it
+    out, is found and read: psp_master is NULL (no PSP under QEMU), a fact, not a missing symbol."""
+    [ccp] = [m for m in prog.modules() if m.name == "ccp"]
+    assert ccp.debug_file_path and str(fixture) in ccp.debug_file_path
+    assert facts.psp.psp_master.available and facts.psp.psp_master.value == 0
+    assert [s.reason for s in facts.skipped if s.check == "psp"] == ["psp_master is NULL: no PSP probed"]
 
 
 def test_device_table(facts):
@@ -89,18 +116,23 @@ def test_device_table(facts):
     assert table.valid_entries and table.valid_entries > 0
 
 
-def test_kernel_log(log_lines, facts):
+def test_kernel_log(log_lines, facts, kernel):
     text = "\n".join(log_lines)
     assert "sysrq triggered crash" in text
+    assert "AMD-Vi: Extended features (0x29d3" in text
     found = re.search(r"pci (\S+): AMD-Vi: Found IOMMU cap", text)
-    assert found and found.group(1) == facts.iommus[0].bdf.value
+    if kernel == "6.1":
+        assert found and found.group(1) == facts.iommus[0].bdf.value
+    else:  # 6.12 no longer prints where it found the IOMMU
+        assert found is None
     assert all(re.match(r"\[ *\d+\.\d{6}\] ", line) for line in log_lines)
 
 
-def test_kernel_log_matches_serial_console(log_lines):
-    if not CONSOLE.exists():
+def test_kernel_log_matches_serial_console(log_lines, fixture):
+    console_log = fixture / "console.log"
+    if not console_log.exists():
         pytest.skip("console.log not in the fixture")
-    console = CONSOLE.read_text(errors="replace").splitlines()
+    console = console_log.read_text(errors="replace").splitlines()
     panic = next(line for line in log_lines if "Kernel panic - not syncing: sysrq triggered crash" in line)
     assert panic in console
 
@@ -115,35 +147,38 @@ def test_cross_check_with_console_address(facts):
     assert v.compare_logged_cwb(facts, f"cmd_sem_paddr {phys:#x}").verdict == "match"
 
 
-def test_truncated_vmcore_is_a_clean_error(tmp_path):
+def test_truncated_vmcore_gives_partial_facts_with_the_reason(tmp_path, fixture):
+    """A kdump-compressed dump cut after 1 MB: its header and VMCOREINFO are there, the kernel's
+    memory is not; the facts say why instead of the run failing."""
     cut = tmp_path / "vmcore.cut"
-    with open(VMCORE, "rb") as src, open(cut, "wb") as dst:
+    with open(fixture / "vmcore", "rb") as src, open(cut, "wb") as dst:
         dst.write(src.read(1_000_000))
-    with pytest.raises(v.VmcoreError, match=str(cut)):
-        v.open_program(str(cut), vmlinux=str(VMLINUX))
+    facts = v.inspect(v.open_program(str(cut), vmlinux=str(fixture / "vmlinux")), str(cut))
+    assert "truncated or damaged dump" in facts.partial
+    assert not facts.iommus and any(s.check == "iommus" for s in facts.skipped)
 
 
-def test_wrong_vmlinux_is_a_clean_error(tmp_path):
+def test_wrong_vmlinux_is_a_clean_error(tmp_path, fixture):
     bogus = tmp_path / "vmlinux"
     bogus.write_bytes(b"\x7fELF" + bytes(100))
     with pytest.raises(v.VmcoreError, match=str(bogus)):
-        v.open_program(str(VMCORE), vmlinux=str(bogus))
+        v.open_program(str(fixture / "vmcore"), vmlinux=str(bogus))
 
 
-def test_missing_debug_info_is_a_clean_error(facts):
+def test_missing_debug_info_is_a_clean_error(facts, fixture):
     release = facts.machine.release.value
     if any(os.path.exists(p) for p in v.default_vmlinux_candidates(release)):
         pytest.skip("this machine has the debug vmlinux installed")
     with pytest.raises(v.VmcoreError, match="no debug info"):
-        v.open_program(str(VMCORE))
+        v.open_program(str(fixture / "vmcore"))
 
 
-def test_vmlinux_found_through_extra_debug_dirs(tmp_path, facts):
+def test_vmlinux_found_through_extra_debug_dirs(tmp_path, facts, fixture):
     release = facts.machine.release.value
     link = tmp_path / f"vmlinux-{release}"
     try:
-        link.symlink_to(VMLINUX)
+        link.symlink_to(fixture / "vmlinux")
     except OSError:
-        shutil.copy(VMLINUX, link)
-    prog = v.open_program(str(VMCORE), extra_debug_dirs=[str(tmp_path)])
+        shutil.copy(fixture / "vmlinux", link)
+    prog = v.open_program(str(fixture / "vmcore"), extra_debug_dirs=[str(tmp_path)])
     assert v.inspect(prog).iommu_count.value == 1

@@ -13,6 +13,7 @@ kernel code is copied.
 from __future__ import annotations
 
 import shutil
+import struct
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -352,6 +353,7 @@ class Built:
     scenario: Scenario
     cmd_sem_phys: int
     store_address: int  # what the ring's completion waits store to
+    elf: Path | None = None  # the fake vmlinux
 
     @property
     def prog(self) -> drgn.Program:
@@ -361,7 +363,8 @@ class Built:
 def build(workdir: Path, sc: Scenario) -> Built:
     """Compile (cached) and populate a fake kernel for ``sc``."""
     extra = tuple(sc.extra) + (("NO_PSP",) if sc.psp == "absent" else ())
-    k = FakeKernel(build_elf(workdir, sc.layout, extra))
+    elf = build_elf(workdir, sc.layout, extra)
+    k = FakeKernel(elf)
     _machine(k, sc)
     _globals(k, sc)
     embedded = "EMBEDDED_CMD_SEM" in LAYOUTS[sc.layout]
@@ -374,7 +377,7 @@ def build(workdir: Path, sc: Scenario) -> Built:
         _psp(k, sc)
     if sc.log:
         write_legacy_log(k, sc.log)
-    return Built(k, sc, cmd_sem_phys, store)
+    return Built(k, sc, cmd_sem_phys, store, elf)
 
 
 def _machine(k: FakeKernel, sc: Scenario) -> None:
@@ -524,3 +527,51 @@ def write_legacy_log(k: FakeKernel, records: list[tuple[int, str]]) -> None:
     k.set_global("log_next_idx", offset)
     k.set_global("log_first_seq", 0)
     k.set_global("log_next_seq", len(records))
+
+
+# ================================================================================================
+# The fake kernel as a dump file
+# ================================================================================================
+
+START_KERNEL_MAP = 0xFFFFFFFF80000000
+#: somewhere drgn's x86_64 page-table walker may look; never needed, every page has a PT_LOAD
+SWAPPER_PG_DIR = 0xFFFFFFFF82A00000
+
+
+def build_id(elf: Path) -> str:
+    """The GNU build ID of the fake vmlinux (drgn matches it against the dump's VMCOREINFO)."""
+    data = elf.read_bytes()
+    at = data.find(b"GNU\0")
+    size = int.from_bytes(data[at - 8:at - 4], "little")
+    return data[at + 4:at + 4 + size].hex()
+
+
+def write_elf_core(built: Built, path: Path, elf: Path) -> Path:
+    """The fake kernel's memory as an ELF vmcore like /proc/vmcore saved with cp: one PT_NOTE with
+    VMCOREINFO (linux/crash_core.h names: OSRELEASE, PAGESIZE, KERNELOFFSET, SYMBOL(swapper_pg_dir),
+    BUILD-ID of ``elf``, the fake vmlinux it was built from) and one PT_LOAD per run of pages, with
+    their virtual and physical addresses."""
+    kernel = built.kernel
+    runs: list[list[Any]] = []
+    for base in sorted(kernel.pages):
+        if runs and runs[-1][0] + len(runs[-1][1]) == base:
+            runs[-1][1].extend(kernel.pages[base])
+        else:
+            runs.append([base, bytearray(kernel.pages[base])])
+    info = (f"OSRELEASE={built.scenario.release}\nPAGESIZE={PAGE}\nKERNELOFFSET=0\n"
+            f"SYMBOL(swapper_pg_dir)={SWAPPER_PG_DIR:x}\nBUILD-ID={build_id(elf)}\n").encode()
+    name = b"VMCOREINFO\0"
+    note = (struct.pack("<III", len(name), len(info), 0) + name.ljust(-(-len(name) // 4) * 4, b"\0")
+            + info.ljust(-(-len(info) // 4) * 4, b"\0"))
+    phnum = 1 + len(runs)
+    offset = 64 + 56 * phnum
+    headers = [struct.pack("<IIQQQQQQ", 4, 0, offset, 0, 0, len(note), len(note), 4)]  # PT_NOTE
+    offset += len(note)
+    for base, blob in runs:
+        phys = base - START_KERNEL_MAP if base >= START_KERNEL_MAP else base - PAGE_OFFSET
+        headers.append(struct.pack("<IIQQQQQQ", 1, 7, offset, base, phys, len(blob), len(blob), PAGE))  # PT_LOAD
+        offset += len(blob)
+    ident = b"\x7fELF" + bytes([2, 1, 1, 0]) + bytes(8)  # ELFCLASS64, little-endian, ET_CORE, EM_X86_64
+    header = ident + struct.pack("<HHIQQQIHHHHHH", 4, 62, 1, 0, 64, 0, 0, 64, 56, phnum, 64, 0, 0)
+    path.write_bytes(header + b"".join(headers) + note + b"".join(bytes(blob) for _, blob in runs))
+    return path

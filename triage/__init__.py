@@ -17,12 +17,20 @@ Everything here is importable without drgn; the vmcore stage loads it when used.
 """
 __version__ = "0.1.0"
 
+import importlib  # noqa: E402
+from typing import Any  # noqa: E402
+
 from .errors import GrammarError, InputError, RuleError, TriageError, UsageError, VmcoreError  # noqa: E402
-from .ingest import Input, iter_events, read_capture, read_captures  # noqa: E402
-from .model import (SCHEMA_VERSION, Boot, Capture, Event, Evidence, Finding, Frame, Line,  # noqa: E402
-                    QualityNote, Report)
-from .report import analyze, analyze_vmcore  # noqa: E402
-from .rulepack import Rule, load_rules  # noqa: E402
+
+#: The rest of the API is imported on first use (PEP 562): ``import triage`` stays cheap, which
+#: matters where it is imported on every start, as drgn does with its plugins (triage.drgn_plugin).
+_LAZY = {
+    **dict.fromkeys(("Input", "iter_events", "read_capture", "read_captures"), ".ingest"),
+    **dict.fromkeys(("SCHEMA_VERSION", "Boot", "Capture", "Event", "Evidence", "Finding", "Frame", "Line",
+                     "QualityNote", "Report"), ".model"),
+    **dict.fromkeys(("analyze", "analyze_vmcore"), ".report"),
+    **dict.fromkeys(("Rule", "load_rules"), ".rulepack"),
+}
 
 __all__ = [
     "__version__", "SCHEMA_VERSION",
@@ -33,3 +41,16 @@ __all__ = [
     # errors
     "TriageError", "InputError", "GrammarError", "RuleError", "VmcoreError", "UsageError",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'triage' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

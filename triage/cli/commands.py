@@ -31,13 +31,19 @@ def _status(report, fail_on: str) -> int:
     return EXIT_FINDINGS if report.fails(fail_on) else EXIT_OK
 
 
+def _inputs(files: list[str]) -> list[Input]:
+    """The files given, crash directories and sosreports opened up into their logs."""
+    from ..report.capturesets import expand
+
+    return expand(files, vmcore_given=True).inputs
+
+
 def _cmd_events(options: argparse.Namespace) -> int:
     from ..ingest import iter_events, iter_everything
     from ..report.jsonout import write_jsonl
 
     kinds = set(options.kind)
-    for arg in options.files:
-        item = Input.from_arg(arg)
+    for item in _inputs(options.files):
         stream = iter_everything(item) if options.plain else iter_events(item)
         write_jsonl((e.to_dict() for e in stream if not kinds or e.kind in kinds), sys.stdout.buffer)
     return EXIT_OK
@@ -48,7 +54,7 @@ def _cmd_boots(options: argparse.Namespace) -> int:
     from ..report.jsonout import write_jsonl
     from ..report.render import boots_table, console
 
-    captures = [read_boots(Input.from_arg(arg)) for arg in options.files]
+    captures = [read_boots(item) for item in _inputs(options.files)]
     if options.json:
         write_jsonl((boot.to_dict() for capture in captures for boot in capture.boots), sys.stdout.buffer)
     else:
@@ -63,9 +69,11 @@ def _cmd_boots(options: argparse.Namespace) -> int:
 
 def _cmd_analyze(options: argparse.Namespace) -> int:
     from ..report import analyze, render_report
+    from ..report.capturesets import is_capture_set
 
-    if options.vmlinux and not options.vmcore:
-        raise UsageError("snp-triage: --vmlinux goes with --vmcore (or use 'snp-triage vmcore VMCORE --vmlinux FILE')")
+    if options.vmlinux and not options.vmcore and not any(is_capture_set(f) for f in options.files):
+        raise UsageError("snp-triage: --vmlinux goes with --vmcore or a crash directory (or use 'snp-triage vmcore "
+                         "VMCORE --vmlinux FILE')")
     _check_vmlinux(options.vmlinux)
     bar = ProgressBar(not options.quiet)
     try:
@@ -93,6 +101,12 @@ def _why_not(report, options: argparse.Namespace) -> int:
         sys.stdout.write(json_text(explanation.to_dict()) + "\n")
     elif options.format == "markdown":
         sys.stdout.write("```\n" + str(explanation) + "\n```\n")
+    elif options.format == "html":
+        from ..report.htmlkit import document, tag
+
+        page = document(f"snp-triage --why-not {options.why_not}", tag("pre", str(explanation), class_="log"))
+        sys.stdout.flush()
+        sys.stdout.buffer.write(page.encode("utf-8", "replace"))
     else:
         sys.stdout.write(str(explanation) + "\n")
     return EXIT_OK if explanation.matched else EXIT_FINDINGS
@@ -118,7 +132,16 @@ def _cmd_vmcore(options: argparse.Namespace) -> int:
     return _status(report, options.fail_on)
 
 
+def _cmd_preflight(options: argparse.Namespace) -> int:
+    from ..preflight import run_preflight
+    from ..preflight.render import render_preflight
+
+    report = run_preflight(options.root, dmesg=options.dmesg, rule_dirs=options.rules)
+    render_preflight(report, options.format)
+    return EXIT_FINDINGS if report.fails(options.fail_on) else EXIT_OK
+
+
 HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "analyze": _cmd_analyze, "events": _cmd_events, "boots": _cmd_boots, "rules": _cmd_rules,
-    "vmcore": _cmd_vmcore,
+    "vmcore": _cmd_vmcore, "preflight": _cmd_preflight,
 }

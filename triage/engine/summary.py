@@ -8,9 +8,10 @@ run (evidence keeps 3 at each end). So the summary:
 
 * counts, and does not keep, events that pass no condition of any rule and tell nothing about
   their boot's role;
-* puts every other event in a *bucket* keyed by (boot, kind, message, the conditions it passes,
-  and for ``report: each|distinct`` rules the event's own key): events of one bucket are
-  interchangeable for every rule, except for where they are and how many there are;
+* puts every other event in a *bucket* keyed by (boot, kind, message, the conditions it passes, the
+  fields evidence groups repeats by -- device, event type: ``findings._group_key`` -- and for
+  ``report: each|distinct`` rules the event's own key): events of one bucket are interchangeable
+  for every rule and every evidence group, except for where they are and how many there are;
 * keeps the first :data:`HEAD` and the last :data:`TAIL` events of a bucket and counts those in
   between; the first kept tail event carries that count as its *weight*
   (:meth:`triage.engine.index.EventIndex.count`), so counts in evidence stay exact;
@@ -32,6 +33,7 @@ from collections.abc import Sequence
 
 from ..model import KDUMP_ONLY_MESSAGES, Event
 from ..rulepack import Condition, Pattern, Rule
+from .findings import _group_key
 from .index import event_text
 
 __all__ = ["Summary", "HEAD", "TAIL"]
@@ -165,7 +167,8 @@ class Summary:
                 self._forget_before(boot - _SETTLED)
         passed = conds.passed(event)
         if passed:
-            key: tuple = (boot, event.kind, event.message, passed)
+            # evidence counts repeats per group (device, event type ...): each group has its own bucket
+            key: tuple = (boot, event.kind, event.message, passed, _group_key(event))
             anchors = conds.anchors.intersection(passed)
             if anchors:
                 key += ((event.line,) if conds.each.intersection(anchors)

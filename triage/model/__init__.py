@@ -8,7 +8,7 @@ library hands out the same objects the CLI prints.
 """
 from .capture import Boot, Capture, Event, Frame, Line, PlatformFact
 from .findings import Evidence, EvidenceGroup, EvidenceRole, Finding, FixRef, Verdict, VmcoreResult
-from .report import CrossCheck, QualityNote, Report
+from .report import CaptureSetSummary, CrossCheck, QualityNote, Report
 from .vmcore import (CompletionWait, CwbCrossCheck, DeviceTable, Fact, GlobalFacts, IommuFacts, MachineFacts,
                      PspFacts, SkippedCheck, VmcoreFacts)
 from .vocabulary import (BOOT_ENDINGS, BOOT_ROLES, COMPILER_SUFFIX, EVENT_ATTRS, FAIL_LEVELS,
@@ -18,8 +18,9 @@ from .vocabulary import (BOOT_ENDINGS, BOOT_ROLES, COMPILER_SUFFIX, EVENT_ATTRS,
                          VmcoreStatus, Vocabulary, normalize_function)
 
 __all__ = [
-    "Boot", "Capture", "Event", "Frame", "Line", "PlatformFact", "PLATFORM_FACTS", "Evidence", "EvidenceGroup", "EvidenceRole", "Finding", "FixRef",
-    "Verdict", "VmcoreResult", "CrossCheck", "QualityNote", "Report", "KDUMP_ONLY_MESSAGES", "CONFIDENCES",
+    "Boot", "Capture", "Event", "Frame", "Line", "PlatformFact", "PLATFORM_FACTS", "Evidence", "EvidenceGroup",
+    "EvidenceRole", "Finding", "FixRef", "Verdict", "VmcoreResult", "CaptureSetSummary", "CrossCheck", "QualityNote",
+    "Report", "KDUMP_ONLY_MESSAGES", "CONFIDENCES",
     "CONFIDENCE_RANK", "Confidence",
     "CompletionWait", "CwbCrossCheck", "DeviceTable", "Fact", "GlobalFacts", "IommuFacts", "MachineFacts", "PspFacts",
     "SkippedCheck", "VmcoreFacts",

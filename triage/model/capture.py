@@ -151,6 +151,7 @@ class Boot:
     ended: BootEnding = "cut off"
     panic_message: str | None = None
     kdump_loaded: bool = False  # a report line said 'Kdump: loaded'
+    dump: str | None = None  # the kdump tools said the dump was "saved" or "failed" (last word wins)
     first_timestamp: float | None = None
     last_timestamp: float | None = None
     event_count: int = 0

@@ -44,6 +44,21 @@ class QualityNote:
 
 
 @dataclass
+class CaptureSetSummary:
+    """One input path that was a crash directory or a sosreport, as the report shows it."""
+
+    kind: str  # triage.model.vocabulary.CaptureSetKind
+    root: str
+    host: str | None
+    logs: list[str]  # display names, in the order they were read
+    dumps: list[str]
+    dump_read: str | None  # the dump the vmcore stage read (None: none, or --vmcore given)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
 class Report:
     """Everything one analysis found; rendered by triage.report.render, serialised by to_dict()."""
 
@@ -55,6 +70,7 @@ class Report:
     vmcore_path: str | None = None
     vmcore_error: str | None = None  # a vmcore was given but could not be read (the logs were still diagnosed)
     cross_checks: list[CrossCheck] = field(default_factory=list)
+    capture_sets: list[CaptureSetSummary] = field(default_factory=list)  # crash directories, sosreports
 
     @staticmethod
     def effective_severity(finding: Finding) -> str:
@@ -129,4 +145,5 @@ class Report:
             "root_cause": root.rule_id if root else None,
             "quality": [q.to_dict() for q in self.quality],
             "vmcore": self._vmcore_dict(),
+            "capture_sets": [s.to_dict() for s in self.capture_sets],
         }

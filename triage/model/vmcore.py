@@ -214,6 +214,9 @@ class VmcoreFacts:
     psp: PspFacts = field(default_factory=PspFacts)
     skipped: list[SkippedCheck] = field(default_factory=list)
     source: str | None = None  # vmcore path, "live", or None
+    #: why the dump could be read only in part (truncated, zero-filled, an unfinished flattened
+    #: stream); None when it was whole. Facts read from it are real; missing ones say so.
+    partial: str | None = None
 
     def skip(self, check: VmcoreCheck | str, reason: str) -> None:
         """Record that ``check`` could not run."""

@@ -20,11 +20,12 @@ REPORT_KINDS: tuple[str, ...] = get_args(ReportKind)
 
 #: Kinds of one-line known messages; their message ids are the rule names of
 #: the grammar of the same name (``grammars/amd_vi.lark`` ...).
-MessageKind = Literal["amd_vi", "sev", "iommu_event", "kernel_message", "boot_banner", "command_line", "platform"]
+MessageKind = Literal["amd_vi", "sev", "iommu_event", "kernel_message", "boot_banner", "command_line", "platform",
+                      "kdump_tool"]
 MESSAGE_KINDS: tuple[str, ...] = get_args(MessageKind)
 
 #: Kinds whose message ids say what happened (evidence is grouped by id).
-KNOWN_MESSAGE_KINDS = ("amd_vi", "sev", "iommu_event", "kernel_message", "platform")
+KNOWN_MESSAGE_KINDS = ("amd_vi", "sev", "iommu_event", "kernel_message", "platform", "kdump_tool")
 
 #: printk levels by number (``pr_emerg`` = 0 ... ``pr_debug`` = 7).
 LEVEL_NAMES = ("emerg", "alert", "crit", "err", "warning", "notice", "info", "debug")
@@ -92,6 +93,11 @@ KDUMP_ONLY_MESSAGES = frozenset({
     "dev_table_copy_failed", "dev_table_reused", "dev_table_reuse_failed", "dev_table_remap_failed",
     "reuse_cwb", "reuse_cmd_buf", "reuse_evt_buf",
 })
+
+#: What one input path is (triage/ingest/layouts.py): a lone capture file, a crash directory written by
+#: kdump-utils (Fedora/RHEL) or kdump-tools (Debian/Ubuntu), or a sosreport (tree or tarball).
+CaptureSetKind = Literal["plain file", "kdump-fedora", "kdump-debian", "sosreport"]
+CAPTURE_SET_KINDS: tuple[str, ...] = get_args(CaptureSetKind)
 
 #: Source name given to a kernel log read out of a vmcore.
 VMCORE_LOG_SUFFIX = "(kernel log)"

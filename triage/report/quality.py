@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from ..model import VMCORE_LOG_SUFFIX, Boot, Capture, Finding, QualityNote
 
@@ -15,12 +16,24 @@ __all__ = ["assess"]
 #: findings about the IOMMU/SNP kdump chain (declared by the rules' tags) make
 #: the vmcore and the crashed kernel's log worth asking for
 _CHAIN_TAGS = frozenset({"snp", "iommu"})
+#: a boot that ran this long and then stopped without a word was reset, not quoted in part
+_RUNNING_SECONDS = 60.0
+#: how a boot starts when a new kernel really booted (a stamp going back may be a quoted excerpt)
+_NEW_KERNEL = ("banner", "decompressor", "journal boot id", "journal boot marker")
 
 
 def assess(captures: Sequence[Capture], findings: Sequence[Finding], vmcore_given: bool,
-           vmcore_error: str | None = None) -> list[QualityNote]:
+           vmcore_error: str | None = None, vmcore_partial: str | None = None,
+           vmcore_path: str | None = None) -> list[QualityNote]:
     """What each capture lacks, and what to collect next."""
     notes: list[QualityNote] = []
+    if vmcore_partial is not None:
+        notes.append(QualityNote(
+            "vmcore-partial", "warning", vmcore_path or (captures[0].source if captures else ""), None,
+            f"The vmcore could be read only in part ({vmcore_partial}): the facts it holds are shown, every "
+            "fact it lacks is marked unavailable.",
+            "Copy the dump again and compare its size with the source; for a dump kdump never finished, the "
+            "kdump kernel's own log (kexec-dmesg.log, the serial console of the kdump boot) says why."))
     for capture in captures:
         if capture.empty:
             notes.append(QualityNote(
@@ -39,9 +52,13 @@ def assess(captures: Sequence[Capture], findings: Sequence[Finding], vmcore_give
             "Give the vmlinux with debug info of the crashed kernel's exact release (--vmlinux), or the dump of "
             "this crash; 'snp-triage vmcore VMCORE' says what is wrong with it."))
     snp_findings = [f for f in findings if _CHAIN_TAGS.intersection(f.tags)]
-    for capture in captures:
+    for i, capture in enumerate(captures):
         if not capture.empty:
-            notes.extend(_capture_notes(capture, [f for f in snp_findings if f.source == capture.source]))
+            # inputs given together are one incident (crashed.log kdump.log): what a neighbour holds is not missing
+            given = _Neighbours(crashed_before=i > 0 and any(b.ended == "panic" for b in captures[i - 1].boots),
+                                kdump_after=i + 1 < len(captures) and any(b.role == "kdump" for b in captures[i + 1].boots))
+            notes.extend(_capture_notes(capture, [f for f in snp_findings if f.source == capture.source],
+                                        [f for f in findings if f.source == capture.source], given))
     if snp_findings and not vmcore_given and vmcore_error is None:
         notes.append(QualityNote(
             "no-vmcore", "info", captures[0].source if captures else "", None,
@@ -50,6 +67,14 @@ def assess(captures: Sequence[Capture], findings: Sequence[Finding], vmcore_give
             "If the kdump kernel saved one (or a later kdump did), run 'snp-triage vmcore VMCORE --vmlinux VMLINUX "
             "--log THIS-LOG'; otherwise pstore/ramoops or a BMC SOL log of the crashed kernel helps."))
     return notes
+
+
+@dataclass(frozen=True)
+class _Neighbours:
+    """What the inputs given beside a capture already hold."""
+
+    crashed_before: bool = False  # the input before it ends with a panic (the crashed kernel's log)
+    kdump_after: bool = False  # the input after it starts with a kdump kernel
 
 
 @dataclass
@@ -85,7 +110,8 @@ def _tally(boots: Sequence[Boot]) -> _Tally:
     return out
 
 
-def _capture_notes(capture: Capture, snp_findings: list[Finding]) -> list[QualityNote]:
+def _capture_notes(capture: Capture, snp_findings: list[Finding], findings: list[Finding],
+                   given: _Neighbours = _Neighbours()) -> list[QualityNote]:
     notes: list[QualityNote] = []
     source = capture.source
 
@@ -105,7 +131,8 @@ def _capture_notes(capture: Capture, snp_findings: list[Finding]) -> list[Qualit
              f"{tally.reordered} line(s) go back in time within a boot: the capture quotes "
              "parts of the log out of order (a mail or a bug), or pastes one part twice; they were kept in their boot.",
              "The console log as the capture tool wrote it, in one piece, rather than an excerpt.")
-    if kdump and not (tally.first_crashed is not None and tally.first_crashed < kdump[0].index):
+    if (kdump and not (tally.first_crashed is not None and tally.first_crashed < kdump[0].index)
+            and not given.crashed_before):
         note("first-kernel-missing", "warning", kdump[0].index,
              "The capture starts in the kdump kernel: the crashed kernel's log (its panic, and the SEV/SNP shutdown "
              "messages printed by the panic notifier) is not in it.",
@@ -123,15 +150,25 @@ def _capture_notes(capture: Capture, snp_findings: list[Finding]) -> list[Qualit
                  f"The kdump command line of boot {boot.index} lacks 'amd_iommu_dump=1': the IVHD/device table dump "
                  "(and, on newer kernels, the command-buffer dump after a completion-wait timeout) is not printed.",
                  "Add 'amd_iommu_dump=1' (and 'ignore_loglevel') to KDUMP_COMMANDLINE_APPEND and reproduce.")
+    reported = {f.boot for f in findings}
+    for boot, after in pairwise(boots):
+        if (boot.ended == "next boot" and boot.dump is None and boot.index not in reported
+                and after.started_by in _NEW_KERNEL and (boot.last_timestamp or 0) > _RUNNING_SECONDS):
+            note("silent-reset", "warning", boot.index,
+                 f"Boot {boot.index} ends without a panic, an oops or a reboot message after running "
+                 f"{boot.last_timestamp:.0f} s, and boot {after.index} starts: a silent reset (hardware watchdog, "
+                 "power, firmware) or console output lost before the reset.",
+                 "The BMC's event log (ipmitool sel elist), pstore (/sys/fs/pstore), and a console capture that "
+                 "keeps running through the reset.")
     last = boots[-1]
-    if last.ended == "cut off" and last.role == "kdump":
+    if last.ended == "cut off" and last.role == "kdump" and last.dump is None:
         note("kdump-cut-off", "warning", last.index,
              f"The capture ends inside the kdump kernel (boot {last.index}) with neither a panic, a vmcore save nor "
              "a power-off: the capture was cut, or the kdump kernel hung.",
              "Keep capturing until the kdump kernel reboots or powers off; note whether it hung.")
     from_vmcore = source.endswith(VMCORE_LOG_SUFFIX)  # a vmcore's own log always ends at the panic
     if (not from_vmcore and tally.panic_with_kdump and not kdump
-            and boots[-1].ended == "panic"):
+            and boots[-1].ended == "panic" and not given.kdump_after):
         note("kdump-boot-missing", "warning", boots[-1].index,
              "The crashed kernel had a crash kernel loaded ('Kdump: loaded'), but the capture ends at its panic: the "
              "kdump kernel's output is not in it.",
@@ -150,7 +187,15 @@ def _capture_notes(capture: Capture, snp_findings: list[Finding]) -> list[Qualit
         note("truncated-lines", "info", None,
              f"{capture.truncated_lines} over-long lines were truncated to 64 KiB.", "Nothing: usually binary noise.")
     if tally.kernel_boots and not tally.stamped_kernel_boots:
+        # the advice fits the capture's format: a journal has its own times, dmesg -T/-H printed them
+        if any(capture.formats.get(f) for f in ("journal", "json", "syslog")):
+            collect = "Export the journal with its kernel times: 'journalctl -k -o short-monotonic' (or -o json)."
+        elif capture.formats.get("dmesg"):
+            collect = ("Run 'dmesg' without -T/-H: its raw stamps are seconds since boot and survive a suspend; "
+                       "or 'journalctl -k -o short-monotonic'.")
+        else:
+            collect = "Boot with 'printk.time=1' (kdump: add it to KDUMP_COMMANDLINE_APPEND)."
         note("no-timestamps", "info", None,
              "The capture carries no printk time stamps: boots are split by banners only and rates cannot be measured.",
-             "Boot with 'printk.time=1' (kdump: add it to KDUMP_COMMANDLINE_APPEND).")
+             collect)
     return notes

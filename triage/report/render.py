@@ -111,6 +111,8 @@ def boots_table(capture: Capture, width: int | None = None, cited: Iterable[int]
             notes.append(f"panic: {boot.panic_message}")
         if boot.kdump_loaded:
             notes.append("Kdump: loaded")
+        if boot.dump:
+            notes.append("dump saved" if boot.dump == "saved" else "dump NOT saved")
         if boot.dropped_messages:
             notes.append(f"{boot.dropped_messages} printk messages dropped")
         if boot.torn_lines:

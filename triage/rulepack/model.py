@@ -17,10 +17,12 @@ from .regex import regex_search
 from .values import FieldTest
 
 __all__ = ["Condition", "Step", "BootFilter", "Pattern", "FactCheck", "VmcoreSpec", "Rule", "PLACEHOLDER",
-           "placeholders"]
+           "placeholders", "OPTIONAL_TEXT"]
 
 #: ``{field}`` and ``{label.field}`` in a rule's title, summary and remedy
 PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)(?:\.([a-z_][a-z0-9_]*))?\}")
+#: ``[[ text with {field} ]]``: left out when a placeholder inside has no value (e.g. no CPU was printed)
+OPTIONAL_TEXT = re.compile(r"\[\[(.*?)\]\]", re.S)
 
 
 def placeholders(text: str) -> list[tuple[str | None, str]]:

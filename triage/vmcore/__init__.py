@@ -7,6 +7,8 @@ a ``drgn.Program`` (or a ``struct amd_iommu *``), each naming the kernel structu
 it reads, one module per kernel source:
 
 * :mod:`.program` -- opening a vmcore or the live kernel with its debug info
+* :mod:`.dumpfile` -- flattened (and kdump-tools' compressed) dumps unpacked; truncated dumps found
+* :mod:`.debugdirs` -- ccp.ko's debug info from the distributions' debug package paths
 * :mod:`.mm` -- x86_64 addresses (``arch/x86/include/asm/page_64*.h``)
 * :mod:`.machine` -- release and CPU vendor (``init_uts_ns``, ``boot_cpu_data``)
 * :mod:`.amd_iommu` -- ``struct amd_iommu``, the CWB and EXCL_BASE, AMD-Vi globals
@@ -46,7 +48,10 @@ from .facts import compare_logged_cwb, expected_excl_base, inspect, parse_logged
 from .machine import X86_VENDOR_AMD, X86_VENDOR_HYGON, kernel_release, machine_facts
 from .mm import DEFAULT_PAGE_OFFSET, PAGE_SIZE, START_KERNEL_MAP, page_offset, virt_to_phys
 from .printk import format_printk_record, kernel_log, kernel_log_lines, kernel_log_text
-from .program import FLATTENED_SIGNATURE, KDUMP_SIGNATURE, default_vmlinux_candidates, open_program
+from .program import KDUMP_SIGNATURE, PARTIAL_KEY, default_vmlinux_candidates, open_program
+from .dumpfile import (FLAT_HEADER_SIZE, FLATTENED_SIGNATURE, Reassembled, compression_of, elf_shortfall,
+                       is_flattened, reassemble, unpack_to_temp, write_flattened)
+from .debugdirs import DEBUG_MODULES, load_module_debug_info, module_debug_candidates
 
 __all__ = [
     # errors and facts
@@ -55,7 +60,10 @@ __all__ = [
     # reading
     "global_fact", "member_fact",
     # program
-    "KDUMP_SIGNATURE", "FLATTENED_SIGNATURE", "default_vmlinux_candidates", "open_program",
+    "KDUMP_SIGNATURE", "PARTIAL_KEY", "default_vmlinux_candidates", "open_program",
+    # dumpfile, debugdirs
+    "FLAT_HEADER_SIZE", "FLATTENED_SIGNATURE", "Reassembled", "compression_of", "elf_shortfall", "is_flattened",
+    "reassemble", "unpack_to_temp", "write_flattened", "DEBUG_MODULES", "load_module_debug_info", "module_debug_candidates",
     # mm
     "PAGE_SIZE", "DEFAULT_PAGE_OFFSET", "START_KERNEL_MAP", "page_offset", "virt_to_phys",
     # machine

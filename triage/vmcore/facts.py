@@ -20,6 +20,7 @@ from .amd_iommu import PM_ADDR_MASK, amd_iommu_globals, for_each_amd_iommu, iomm
 from .ccp import PSP_UNAVAILABLE, psp_facts
 from .dev_table import device_tables
 from .machine import machine_facts
+from .program import PARTIAL_KEY
 
 if TYPE_CHECKING:
     import drgn
@@ -36,6 +37,10 @@ def inspect(prog: "drgn.Program", source: str | None = None) -> VmcoreFacts:
     :param source: what to record as the facts' source: the vmcore path, ``"live"``, or None
     """
     facts = VmcoreFacts(source=source)
+    try:
+        facts.partial = prog.cache.get(PARTIAL_KEY)
+    except AttributeError:  # a stand-in program without drgn's cache
+        pass
     facts.machine = _guarded(facts, "machine", lambda: machine_facts(prog), MachineFacts())
     if not facts.machine.is_x86_64.get(False):
         _skip_amd(facts, f"not an x86_64 kernel ({facts.machine.arch.value})")

@@ -1,9 +1,13 @@
 """Opening a vmcore, or the live kernel, with its debug info.
 
 Wraps :class:`drgn.Program`: ``set_core_dump()`` for ELF (``/proc/vmcore`` as saved by
-kdump) and kdump-compressed (``makedumpfile``) dumps, ``set_kernel()`` for ``/proc/kcore``,
-then ``load_debug_info()`` for vmlinux and modules. Files drgn would reject obscurely are
-refused first with a one-line :class:`~triage.errors.VmcoreError` naming the file.
+kdump, QEMU's and libvirt's memory-only dumps) and kdump-compressed (``makedumpfile``) dumps, the
+flattened format (``makedumpfile -F``) once reassembled (:mod:`.dumpfile`), ``set_kernel()`` for
+``/proc/kcore``, then ``load_debug_info()`` for vmlinux and modules; ccp.ko's debug info is also
+looked for where distributions install it (:mod:`.debugdirs`). Files drgn would reject obscurely
+are refused first with a one-line :class:`~triage.errors.VmcoreError` naming the file. A dump
+that is damaged but readable (truncated, zero-filled) is opened, and why it is incomplete is kept
+in ``prog.cache[PARTIAL_KEY]`` for :func:`~triage.vmcore.inspect` to report.
 """
 from __future__ import annotations
 
@@ -13,14 +17,15 @@ from typing import Iterable, Sequence
 
 from ..errors import VmcoreError
 from ._read import READ_ERRORS, drgn, is_kernel
+from .debugdirs import load_module_debug_info
+from .dumpfile import FLATTENED_SIGNATURE, compression_of, elf_shortfall, unpack_to_temp
 
-__all__ = ["KDUMP_SIGNATURE", "FLATTENED_SIGNATURE", "default_vmlinux_candidates", "open_program"]
+__all__ = ["KDUMP_SIGNATURE", "PARTIAL_KEY", "default_vmlinux_candidates", "open_program"]
 
 #: First bytes of a kdump-compressed dump (makedumpfile's ``KDUMP_SIGNATURE``).
 KDUMP_SIGNATURE = b"KDUMP   "
-#: First bytes of makedumpfile's flattened format (``makedumpfile -F``, ``MAKEDUMPFILE_SIGNATURE``),
-#: which drgn cannot read.
-FLATTENED_SIGNATURE = b"makedumpfile"
+#: ``prog.cache`` key of why the dump could be read only in part (a string), when it could.
+PARTIAL_KEY = "snp_triage_partial"
 
 
 def default_vmlinux_candidates(release: str, extra_dirs: Iterable[str] = ()) -> list[str]:
@@ -54,10 +59,9 @@ def _check_dump_file(path: str) -> None:
         raise VmcoreError(f"{path}: cannot read: {exc.strerror or exc}") from None
     if not head:
         raise VmcoreError(f"{path}: empty file, not a vmcore")
-    if head.startswith(FLATTENED_SIGNATURE):
-        raise VmcoreError(f"{path}: makedumpfile flattened format; convert it with 'makedumpfile -R out < {path}'")
-    if not (head.startswith(b"\x7fELF") or head.startswith(KDUMP_SIGNATURE)):
-        raise VmcoreError(f"{path}: not an ELF or kdump-compressed vmcore")
+    known = (b"\x7fELF", KDUMP_SIGNATURE, FLATTENED_SIGNATURE)
+    if not (head.startswith(known) or compression_of(head)):
+        raise VmcoreError(f"{path}: not an ELF, kdump-compressed or flattened vmcore")
 
 
 def _is_elf(path: str) -> bool:
@@ -81,13 +85,44 @@ def _attach(prog: "drgn.Program", vmcore_path: str | None, live: bool) -> str:
     if vmcore_path is None:
         raise VmcoreError("no vmcore given (pass a vmcore path or live=True)")
     _check_dump_file(vmcore_path)
-    try:
-        prog.set_core_dump(vmcore_path)
-    except Exception as exc:  # noqa: BLE001 - libkdumpfile errors arrive as plain Exception
-        raise VmcoreError(f"{vmcore_path}: not a usable vmcore (truncated or damaged?): {_one_line(exc)}") from None
+    with open(vmcore_path, "rb") as handle:
+        head = handle.read(len(FLATTENED_SIGNATURE))
+    if head.startswith(FLATTENED_SIGNATURE) or compression_of(head):
+        _set_unpacked(prog, vmcore_path)
+    else:
+        _set_core(prog, vmcore_path, vmcore_path)
+        partial = elf_shortfall(vmcore_path)
+        if partial:
+            prog.cache[PARTIAL_KEY] = partial
     if not is_kernel(prog):
         raise VmcoreError(f"{vmcore_path}: an ELF core of a process, not a kernel vmcore (no VMCOREINFO)")
     return vmcore_path
+
+
+def _set_core(prog: "drgn.Program", path: str, label: str) -> None:
+    try:
+        prog.set_core_dump(path)
+    except Exception as exc:  # noqa: BLE001 - libkdumpfile errors arrive as plain Exception
+        raise VmcoreError(f"{label}: not a usable vmcore (truncated or damaged?): {_one_line(exc)}") from None
+
+
+def _set_unpacked(prog: "drgn.Program", path: str) -> None:
+    """Reassemble a flattened dump (decompressing it first when kdump-tools compressed it) into a
+    temporary file, open it, and remove its name at once (drgn keeps the file open; nothing is left)."""
+    temp, result = unpack_to_temp(path)
+    try:
+        if result.size == 0:
+            raise VmcoreError(f"{path}: the dump holds no data ({result.partial or 'no records'})")
+        with open(temp, "rb") as handle:
+            inner = handle.read(8)
+        if not (inner.startswith(b"\x7fELF") or inner.startswith(KDUMP_SIGNATURE)):
+            raise VmcoreError(f"{path}: does not hold an ELF or kdump-compressed vmcore once unpacked")
+        _set_core(prog, temp, path)
+        partial = result.partial or elf_shortfall(temp)
+    finally:
+        os.unlink(temp)
+    if partial:
+        prog.cache[PARTIAL_KEY] = partial
 
 
 def _one_line(exc: BaseException) -> str:
@@ -162,6 +197,8 @@ def _load_kernel_debug_info(prog: "drgn.Program", label: str, release: str, vmli
             raise VmcoreError(f"{label}: no debug info (vmlinux) found for kernel {release}; all vmcore checks "
                               f"skipped (install linux-image-{release}-dbg or pass a vmlinux)")
     _try_load(prog, [], main=False, default=True)  # modules: missing ones only skip PSP checks
+    # ccp.ko (PSP/SEV state) from the distributions' debug packages and beside the vmlinux used
+    load_module_debug_info(prog, release, vmlinux or prog.main_module().debug_file_path, extra_dirs)
 
 
 def _try_load(prog: "drgn.Program", paths: list[str], main: bool, default: bool) -> None:
@@ -182,12 +219,18 @@ def _try_load(prog: "drgn.Program", paths: list[str], main: bool, default: bool)
 def _check_readable(prog: "drgn.Program", label: str, release: str) -> None:
     """Read the release string through the debug info: catches truncated dumps and wrong vmlinux."""
     try:
-        seen = prog["init_uts_ns"].name.release.string_().decode()
+        seen = prog["init_uts_ns"].name.release.string_().decode(errors="replace")
     except drgn.FaultError as exc:
-        raise VmcoreError(f"{label}: kernel memory unreadable (truncated or damaged vmcore?): "
-                          f"FaultError at {exc.address:#x}") from None
+        # a damaged dump is still read for what it has; the reason goes with the facts
+        reason = f"kernel memory unreadable at {exc.address:#x} (init_uts_ns): truncated or damaged dump"
+        prog.cache[PARTIAL_KEY] = "; ".join(filter(None, [prog.cache.get(PARTIAL_KEY), reason]))
+        return
     except Exception as exc:  # noqa: BLE001
         raise VmcoreError(f"{label}: debug info unusable: {_one_line(exc)}") from None
+    if not seen and release != "unknown":
+        reason = "the kernel's memory reads as zeros (init_uts_ns is empty): a zero-filled or damaged dump"
+        prog.cache[PARTIAL_KEY] = "; ".join(filter(None, [prog.cache.get(PARTIAL_KEY), reason]))
+        return
     if release != "unknown" and seen != release:
         raise VmcoreError(f"{label}: debug info is for kernel {seen!r} but the dump is {release!r}; "
                           "all vmcore checks skipped")
