@@ -74,26 +74,29 @@ def test_fixtures_keep_far_fewer_events_than_they_read() -> None:
     assert len(capture.events) < capture.event_total
 
 
-STORM_LINE = ("[ {t:10.6f}] nvme 0000:21:00.0: AMD-Vi: Event logged [IO_PAGE_FAULT domain=0x0000 "
+STORM_LINE = ("[ {t:10.6f}] {dev}: AMD-Vi: Event logged [IO_PAGE_FAULT domain=0x0000 "
               "address=0x{a:x} flags=0x0010]\n")
+DEVICES = ("nvme 0000:21:00.0", "nvme 0000:21:00.0", "ahci 0000:63:00.0")
 
 
 def test_storm_overflowing_a_bucket_keeps_exact_counts(tmp_path: Path) -> None:
-    """A storm longer than HEAD + TAIL: same findings and counts, a bounded number of events kept."""
-    n = HEAD + TAIL + 3000
+    """A storm of two devices, each longer than HEAD + TAIL: same findings, counts and per-device
+    evidence groups, a bounded number of events kept."""
+    n = 3 * (HEAD + TAIL) + 3000
     path = tmp_path / "storm.log"
     with path.open("w") as out:
         out.write("[    0.000000] Linux version 6.8.0-45-generic (buildd@lcy02) #42 SMP\n")
         out.write("[    0.000000] Command line: BOOT_IMAGE=/boot/vmlinuz-6.8.0-45-generic ro amd_iommu=on\n")
         for i in range(n):
-            out.write(STORM_LINE.format(t=100 + i * 0.001, a=0x6548dd584000 + 64 * i))
+            out.write(STORM_LINE.format(t=100 + i * 0.001, dev=DEVICES[i % 3], a=0x6548dd584000 + 64 * i))
     full = triage.analyze([str(path)], rules=RULES, all_events=True)
     summary = triage.analyze([str(path)], rules=RULES)
     assert _said(summary) == _said(full)
     [finding] = summary.findings
     assert finding.rule_id == "GENERIC-IOMMU-FAULTS"
     assert finding.evidence[0].count == n
-    assert len(summary.captures[0].events) <= HEAD + TAIL + 2
+    assert sorted(g.count for g in finding.evidence[0].groups) == [n // 3, n - n // 3]
+    assert len(summary.captures[0].events) <= 2 * (HEAD + TAIL) + 2
 
 
 def test_events_no_rule_uses_are_counted_not_kept() -> None:
