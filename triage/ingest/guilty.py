@@ -50,7 +50,7 @@ _REPORTER = re.compile("^(?:" + _family(
     r"walk_stackframe", r"arch_stack_walk\w*", r"unwind_\w+", r"__unwind_start", r"stack_trace_\w+",
     r"save_stack\w*", r"print_stack_trace", r"dump_cpu_task", r"sched_show_task", r"v?printk\w*", r"_printk",
     # panic() and the oops path: kernel/panic.c, arch/x86/kernel/dumpstack.c (oops_end, __die)
-    r"v?panic", r"nmi_panic", r"check_panic_on_warn", r"die\w*", r"__die\w*", r"oops_\w+", r"make_task_dead",
+    r"_*v?panic", r"panic_\w+", r"nmi_panic", r"check_panic_on_warn", r"die\w*", r"__die\w*", r"oops_\w+", r"make_task_dead",
     # WARN()/BUG(): lib/bug.c report_bug(), kernel/panic.c __warn(), the trap that reaches them
     r"__warn\w*", r"warn_slowpath\w*", r"report_bug", r"handle_bug", r"fixup_bug", r"bug_handler",
     r"do_trap\w*", r"do_error_trap", r"do_invalid_op", r"invalid_op", r"handle_invalid_op", r"exc_\w+",
@@ -72,7 +72,7 @@ _REPORTER = re.compile("^(?:" + _family(
     r"print_\w*bug\w*", r"print_\w*lock\w*", r"check_noncircular", r"check_prevs?_add", r"validate_chain",
     r"check_deadlock", r"check_irq_usage", r"check_usage\w*", r"mark_lock\w*", r"mark_usage", r"mark_held_locks",
     r"_*lock_acquire\w*", r"_*lock_release", r"lock_acquired", r"lock_contended", r"lockdep_\w+",
-    r"register_lock_class", r"look_up_lock_class", r"debug_check_no_locks_\w+", r"debug_show_\w+",
+    r"register_lock_class", r"look_up_lock_class", r"reacquire_held_locks", r"debug_check_no_locks_\w+", r"debug_show_\w+",
     r"find_held_lock", r"hlock_class", r"_*lock_is_held\w*", r"trace_hardirqs_\w+", r"lock_downgrade",
     r"debug_lockdep_\w+",
     # might_sleep(), smp_processor_id() and scheduler self-checks: kernel/sched/core.c, lib/smp_processor_id.c
@@ -80,8 +80,8 @@ _REPORTER = re.compile("^(?:" + _family(
     r"check_preemption_disabled", r"debug_smp_processor_id", r"__this_cpu_preempt_check",
     # debugobjects, refcount, list and usercopy checks that WARN for their caller: lib/debugobjects.c,
     # lib/refcount.c, lib/list_debug.c, mm/usercopy.c, lib/string_helpers.c (fortify), kernel/panic.c
-    r"debug_print_object", r"_*debug_check_no_obj_freed", r"debug_object_\w+", r"refcount_warn_saturate",
-    r"refcount_error_report", r"warn_bogus_irq_restore", r"usercopy_abort", r"_*check_object_size",
+    r"debug_print_object", r"_*debug_check_no_obj_freed", r"_*debug_object_\w+", r"refcount_warn_saturate",
+    r"refcount_error_report", r"warn_bogus_irq_restore", r"usercopy_abort", r"usercopy_warn", r"_*check_object_size",
     r"__check_heap_object",
     r"_*fortify_\w+", r"__stack_chk_fail\w*", r"spin_bug", r"spin_dump", r"rwlock_bug",
     # watchdogs and RCU stall detection: kernel/watchdog.c, kernel/hung_task.c, kernel/rcu/tree_stall.h,
@@ -109,7 +109,7 @@ _HELPER = re.compile("^(?:" + _family(
     r"_*mem(?:cpy|set|move|cmp|chr|scan|chr_inv)\w*", r"string\w*",
     r"_*str(?:n?cpy|n?cat|[ls]cpy|lcat|n?cmp|n?casecmp|n?len|r?chr|nchr|n?str|sep|c?spn|pbrk|to\w+)\w*",
     r"v?s[cn]{0,2}printf",
-    r"format_decode", r"pointer", r"widen_string", r"number", r"_*copy_(?:to|from|in|out)_\w+",
+    r"format_decode", r"pointer", r"va_format", r"widen_string", r"number", r"_*copy_(?:to|from|in|out)_\w+",
     r"_*raw_copy_\w+", r"copy_user_\w+", r"_*copy_(?:mc_)?\w*_user\w*", r"\w*copy_to_iter\w*", r"copyin",
     r"copyout",
     r"copy_page_(?:to|from)_iter\w*", r"_*(?:get|put)_user\w*", r"_*read_once_size\w*", r"_*write_once_size\w*",
@@ -124,7 +124,7 @@ _HELPER = re.compile("^(?:" + _family(
     r"_*mutex_\w+", r"_*ww_mutex_\w+", r"_*rt_mutex_\w+", r"rt_mutex\w*", r"_*rwsem_\w+", r"rwsem\w*",
     r"call_rwsem_\w+",
     r"_*down(?:_\w+)?", r"_*up(?:_\w+)?", r"percpu_(?:down|up)_\w+", r"percpu_rwsem_\w+", r"_atomic_dec_and_\w+",
-    r"atomic_dec_and_\w+", r"refcount_dec_and_\w*lock\w*", r"_*lock_sock\w*", r"_*task_rq_lock", r"task_rq_lock",
+    r"atomic_dec_and_\w+", r"refcount_dec_and_\w*lock\w*", r"_*lock_sock\w*", r"release_sock", r"_*task_rq_lock", r"task_rq_lock",
     r"_*rq_lock\w*", r"raw_spin_rq_\w+", r"local_bh_\w+", r"_*local_bh_enable\w*", r"preempt_count_\w+",
     r"_*rcu_read_\w+", r"rcu_lock_\w+", r"bit_spin_\w+", r"_*wait_on_bit\w*", r"out_of_line_wait_on_\w+",
     r"bit_wait\w*", r"_*schedule\w*", r"preempt_schedule\w*", r"io_schedule\w*", r"_*cond_resched\w*",
@@ -156,7 +156,7 @@ _HELPER = re.compile("^(?:" + _family(
     # reference counts and object registration that check their callers' arguments: lib/refcount.c,
     # lib/kobject.c, fs/sysfs/, fs/kernfs/, fs/proc/generic.c, lib/ref_tracker.c, lib/percpu-refcount.c
     r"_*refcount_\w+", r"kref_\w+", r"_*percpu_ref_\w+", r"ref_tracker_\w+", r"_*kobject_\w+", r"sysfs_\w+",
-    r"internal_create_group", r"proc_register", r"_*proc_create\w*",
+    r"internal_create_group", r"proc_register", r"_*proc_create\w*", r"add_uevent_var",
     # inode link counts and dentry references checked by the VFS: fs/inode.c, fs/dcache.c
     r"(?:drop|inc|clear|set)_nlink", r"dput", r"fast_dput", r"__dput\w*",
     # socket buffers: net/core/skbuff.c (skb_put() and friends BUG on their caller's length)
@@ -168,7 +168,7 @@ _HELPER = re.compile("^(?:" + _family(
     # and the function-padding symbols of CONFIG_FUNCTION_PADDING_ALIGNMENT
     r"__x86_indirect_thunk_\w+", r"__x86_return_thunk", r"__pfx_\w+",
     # timers and work items: kernel/time/timer.c, kernel/workqueue.c
-    r"del_timer\w*", r"_*try_to_del_timer_sync", r"sk_stop_timer\w*", r"sk_reset_timer", r"destroy_workqueue",
+    r"del_timer\w*", r"init_timer_key", r"_*init_timer\w*", r"_*try_to_del_timer_sync", r"sk_stop_timer\w*", r"sk_reset_timer", r"destroy_workqueue",
     r"_*mod_timer\w*", r"lock_timer_base", r"add_timer\w*",
     r"_*timer_delete\w*", r"timer_is_static_object", r"hrtimer_(?:try_to_)?cancel", r"try_to_grab_pending",
     r"_*queue_work\w*", r"_*queue_delayed_work\w*", r"mod_delayed_work\w*", r"kthread_(?:stop|park|unpark)\w*",
@@ -176,7 +176,11 @@ _HELPER = re.compile("^(?:" + _family(
     r"perf_trace_\w+", r"trace_event_raw_event_\w+", r"__traceiter_\w+", r"__bpf_trace_\w+",
     # the driver core and the USB core's URB calls, which check and touch the objects they are given:
     # drivers/base/core.c, drivers/usb/core/urb.c
-    r"device_(?:del|add|register|unregister|destroy|release_driver\w*|create_\w+|remove_\w+)", r"[gp][eu]t_device",
+    r"device_(?:del|add|register|unregister|destroy|release|release_driver\w*|create_\w+|remove_\w+|for_each_child)",
+    r"[gp][eu]t_device", r"get_device_parent", r"devres_release_all", r"dpm_sysfs_\w+", r"i2c_del_adapter",
+    r"__unregister_client",
+    # netdevice unregistration, which checks the state its caller left the device in: net/core/dev.c
+    r"rollback_registered\w*", r"unregister_netdevice\w*", r"unregister_netdev",
     r"usb_(?:kill|poison|unlink|submit|free|get|put)_urb", r"usb_kill_anchored_urbs", r"usb_start_wait_urb",
     r"usb_(?:control|bulk|interrupt)_msg\w*",
     # buffer heads and inode references: fs/buffer.c, fs/inode.c
@@ -186,6 +190,8 @@ _HELPER = re.compile("^(?:" + _family(
     r"__phys_addr\w*", r"__virt_addr_valid",
     # SRCU and the tty line discipline semaphore: kernel/rcu/srcutree.c, drivers/tty/tty_ldsem.c
     r"cleanup_srcu_struct", r"_*srcu_read_\w+", r"ldsem_\w+",
+    # queueing an RCU callback on the caller's rcu_head: kernel/rcu/tree.c, srcutree.c
+    r"_*call_rcu\w*", r"call_srcu", r"kvfree_call_rcu", r"kfree_rcu\w*",
     # debugobjects' callbacks into the object's own type: lib/debugobjects.c
     r"\w+_is_static_object", r"\w+_fixup_\w+", r"debug_(?:work|timer|hrtimer|rcu_head|object)_\w+",
     # the idle loop: kernel/sched/idle.c
@@ -246,7 +252,8 @@ def _named(kind: str, fields: dict[str, Any], header_class: str | None, header: 
     """The function the header itself names, if any, and whether its source is a header file."""
     if header_class == "WARNING":
         name = fields.get("warn_function")
-        return (None if not name or name.startswith("0x") else name), False
+        # "at include/linux/seqlock.h:271 __seqprop_assert": a static inline WARNs for its caller
+        return (None if not name or name.startswith("0x") else name), bool(_HEADER_FILE.search(fields.get("warn_where") or ""))
     if header_class == "PANIC":
         found = _STACK_CORRUPTED.search(fields.get("panic_message") or "")
         return (found.group(1) if found else None), False
@@ -314,9 +321,12 @@ def guilty_function(kind: str, fields: dict[str, Any], steps: list[Step], header
     leak = header_class == "KMEMLEAK" or "memory leak" in header or "Bad page state" in header
     walk = _principal(steps)
     start = _after_reporting(walk, kind)
-    if named:  # past the helper the header named: "BUG: KASAN: ... in memcmp+0xe3/0x160"
-        at = next((i for i in range(start, len(walk)) if walk[i].function == named), None)
-        if at is not None:
+    if named:  # past the helper the header named: "BUG: KASAN: ... in memcmp+0xe3/0x160" (its first
+        # frame: a later one is the helper called again further out, not the access)
+        unwound = any(s.frame.reliable for s in walk)
+        at = next((i for i, step in enumerate(walk)
+                   if step.function == named and (step.frame.reliable or not unwound)), None)
+        if at is not None and at >= start:
             start = at + 1
     walk = _one_stack(walk[start:])
     for reliable_only in (True, False):
@@ -371,8 +381,8 @@ def _after_reporting(walk: list[Step], kind: str) -> int:
     unwound = any(s.frame.reliable for s in walk)
     for index, step in enumerate(walk):
         name = step.function
-        if not name:
-            continue
+        if not name or (unwound and not step.frame.reliable):
+            continue  # a "? " frame is stack garbage: it neither reports nor ends the reporting
         if is_reporter(name) or (kind == "lockup" and not step.rip and _TRANSIT.match(name)):
             cut = index + 1
         elif (step.frame.reliable or not unwound) and not _HELPER.match(name) and not _inlined_helper(step) \

@@ -209,7 +209,7 @@ _SPELLING = re.compile(r"_(?:old|new)$")
 #: report.lark group -> the report field it fills (older spellings of the same fact)
 _RENAMED_GROUPS = {"pid_hardware": "hardware", "taint": "tainted"}
 #: fields every report event gets from build_fields itself
-_BUILT_FIELDS = ("header_class", "frames", "rip", "guilty_function", "title", "tainted")
+_BUILT_FIELDS = ("header_class", "frames", "rip", "guilty_function", "title", "tainted", "stack_from_line")
 
 
 def _field_name(group: str) -> str:
