@@ -35,7 +35,7 @@ from typing import Any
 from ..model import normalize_function
 from .stack import Step
 
-__all__ = ["guilty_function", "is_helper", "is_reporter"]
+__all__ = ["after_reporting", "guilty_function", "is_helper", "is_reporter", "principal_walk"]
 
 
 def _family(*patterns: str) -> str:
@@ -319,8 +319,8 @@ def guilty_function(kind: str, fields: dict[str, Any], steps: list[Step], header
             return caller
     # a leak, or a page found bad when it was allocated: the allocation's user, not its wrappers
     leak = header_class == "KMEMLEAK" or "memory leak" in header or "Bad page state" in header
-    walk = _principal(steps)
-    start = _after_reporting(walk, kind)
+    walk = principal_walk(steps)
+    start = after_reporting(walk, kind)
     if named:  # past the helper the header named: "BUG: KASAN: ... in memcmp+0xe3/0x160" (its first
         # frame: a later one is the helper called again further out, not the access)
         unwound = any(s.frame.reliable for s in walk)
@@ -352,7 +352,7 @@ def guilty_function(kind: str, fields: dict[str, Any], steps: list[Step], header
     return named or site or crash_site
 
 
-def _principal(steps: list[Step]) -> list[Step]:
+def principal_walk(steps: list[Step]) -> list[Step]:
     """The steps of the principal trace and the RIP lines printed just before it."""
     principal = [s for s in steps if s.principal]
     return principal or steps
@@ -373,7 +373,7 @@ def _one_stack(walk: list[Step]) -> list[Step]:
     return out
 
 
-def _after_reporting(walk: list[Step], kind: str) -> int:
+def after_reporting(walk: list[Step], kind: str) -> int:
     """Index after the last reporting frame above the first frame that could be the subject.
 
     For a lockup the timer interrupt that ran the detector is part of the reporting too."""
