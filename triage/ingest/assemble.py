@@ -92,6 +92,10 @@ class Assembler(LineJoins, ReportGathering):
             self._on_message(message, line, out)
             return out
         classified = self.classes.classify(line.body)
+        if classified is None and line.body[:1] == " " and line.body[:4] != "    ":
+            # a report line a mail indented by a space or two (four make a Markdown code block:
+            # documentation's examples, kept as text)
+            classified = self.classes.classify(line.body.lstrip(" "))
         if classified is not None and self._on_report_line(Classified(classified[0], classified[1], line), out):
             return out
         fallback = self._unknown_subsystem_event(line)
@@ -113,11 +117,15 @@ class Assembler(LineJoins, ReportGathering):
         self._unmatched = None
         if prev is None or prev.number != line.number - 1 or line.timestamp is not None or prev.quote_depth != line.quote_depth:
             return False
-        joined = self.classes.classify(prev.body + line.body)
+        for glue in ("", " "):  # cut inside a word, or at a space (format=flowed: the space went with the break)
+            body = prev.body + glue + line.body.lstrip(" ")
+            joined = self.classes.classify(body)
+            if joined is not None:
+                break
         if joined is None or joined[0] in ("FRAME", "INLINE_FRAME", "REGISTERS"):
             return False
         merged = Line(source=line.source, number=prev.number, raw=prev.raw + "\n" + line.raw,
-                      body=prev.body + line.body, timestamp=prev.timestamp, level=prev.level,
+                      body=body, timestamp=prev.timestamp, level=prev.level,
                       caller=prev.caller, quote_depth=prev.quote_depth, origin=prev.origin)
         self._plain(-1, line.number)  # the first half was counted as plain ...
         if self._on_report_line(Classified(joined[0], joined[1], merged), out):

@@ -36,10 +36,13 @@ MAX_REPORT_SECONDS = 10.0
 _STACK_CLASSES = frozenset({"TRACE_HEAD", "FRAME", "ARM_FRAME", "INLINE_FRAME", "RIP", "LINK_REGISTER"})
 #: headers whose report prints the stack of whatever reported before them (module docstring)
 _LENDERS = frozenset({"PANIC", "NMI_BACKTRACE"})
+#: line classes that open a report only where none is open (a header cut off by the poster, a
+#: dump_stack() trace); inside a report they are its lines
+_OPEN_ONLY = frozenset({"CPU_LINE", "TRACE_HEAD", "PF_ACCESS"})
 #: the detectors that ask for the stalled CPU's NMI backtrace instead of printing a stack
 _NMI_BORROWERS = frozenset({"RCU_STALL", "HARD_LOCKUP"})
 #: headers that are no report of their own, or a panic that cannot borrow from another panic
-_NEVER_BORROW = frozenset({"PANIC", "NMI_BACKTRACE", "CPU_LINE", "TRACE_HEAD"})
+_NEVER_BORROW = frozenset({"PANIC", "NMI_BACKTRACE"}) | _OPEN_ONLY
 
 
 class ReportGathering:
@@ -69,8 +72,8 @@ class ReportGathering:
         if self.report:
             part = self._part()
             first = part[0]
-            if cls in HEADER_KIND and cls not in ("CPU_LINE", "TRACE_HEAD"):
-                absorb = (cls in OOPS_DETAIL and first.cls in ("PAGE_FAULT", "KERNEL_BUG", "BUG", "ARM_OOPS")
+            if cls in HEADER_KIND and cls not in _OPEN_ONLY:
+                absorb = (cls in OOPS_DETAIL and first.cls in ("PAGE_FAULT", "KERNEL_BUG", "BUG", "ARM_OOPS", "PF_ACCESS")
                           and not self._has(OOPS_DETAIL, skip_first=True))
                 if absorb:
                     pass
@@ -84,7 +87,7 @@ class ReportGathering:
                     self._close_report(out)
                     self._open(item, out)
                     return True
-            elif cls == "CPU_LINE" and (self._has({"CPU_LINE", "PID_LINE"}) or self._has({"FRAME"})):
+            elif cls == "CPU_LINE" and (self._has({"CPU_LINE", "PID_LINE"}) or self._has({"TRACE_HEAD"})):
                 self._close_report(out)
                 self._open(item, out)
                 return True
@@ -93,7 +96,7 @@ class ReportGathering:
                 self._close_report(out)
             return True
         if cls in HEADER_KIND:
-            if self.boots.after_panic_starts_boot(None, "report") and cls not in ("NMI_BACKTRACE", "CPU_LINE", "TRACE_HEAD"):
+            if self.boots.after_panic_starts_boot(None, "report") and cls != "NMI_BACKTRACE" and cls not in _OPEN_ONLY:
                 self.boots.start("after panic", line.number)
             self._open(item, out)
             return True

@@ -38,6 +38,9 @@ HEADER_KIND = {
     "SOFT_LOCKUP": "lockup", "WORKQUEUE_LOCKUP": "lockup", "HARD_LOCKUP": "lockup",
     "HUNG_TASK": "lockup", "HUNG_TASK_TAIL": "lockup", "RCU_STALL": "lockup",
     "NMI_BACKTRACE": "call_trace", "CPU_LINE": "call_trace", "TRACE_HEAD": "call_trace",
+    # "#PF: supervisor read access in kernel mode" (show_fault_oops(), arch/x86/mm/fault.c, 5.1+) first:
+    # a page fault oops whose "BUG: ..." line the poster cut off
+    "PF_ACCESS": "oops",
 }
 #: Lines that state the oops itself; absorbed when they follow a BUG/oops header.
 #: KMEMLEAK: the first "unreferenced object" after "BUG: memory leak" is that leak.
