@@ -108,6 +108,9 @@ def parse_line(source: str, number: int, data: bytes, envelope: re.Pattern[str] 
     if origin is None and line.timestamp is None and line.caller is None and line.level is None:
         if body.startswith("{") and '"MESSAGE"' in body:
             _journal_json(line, body)
+        elif body[-2:] in ('",', '"') and '"_BOOT_ID"' in body and _PRETTY_BOOT_ID.match(body):
+            # journalctl -o json-pretty prints a record over many lines; its _BOOT_ID line names the boot
+            line.origin, line.boot_id = "json", body.split('"')[3]
         elif not _untangle(line, envelope, torn_only=False) and line.origin == "console":
             line.origin = "plain"
     elif "]" in body and _STAMP_INSIDE.search(body):
@@ -219,6 +222,10 @@ def _untangle(line: Line, envelope: re.Pattern[str], torn_only: bool) -> bool:
         line.body = rest.group("BODY") or ""
         return True
     return False
+
+
+#: one field line of a journalctl -o json-pretty record: '        "_BOOT_ID" : "b03ed610f21d46ab8243a495ba5a0058",'
+_PRETTY_BOOT_ID = re.compile(r'\s*"_BOOT_ID" ?: ?"[0-9a-f]{32}",?$')
 
 
 def _journal_json(line: Line, body: str) -> None:
