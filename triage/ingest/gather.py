@@ -33,7 +33,8 @@ MAX_REPORT_GAP = 40
 MAX_REPORT_SECONDS = 10.0
 
 #: lines that show a report already has a stack of its own
-_STACK_CLASSES = frozenset({"TRACE_HEAD", "FRAME", "ARM_FRAME", "INLINE_FRAME", "RIP", "LINK_REGISTER"})
+_STACK_CLASSES = frozenset({"TRACE_HEAD", "RIP", "LINK_REGISTER"})
+_FRAME_CLASSES = frozenset({"FRAME", "ARM_FRAME", "INLINE_FRAME"})
 #: headers whose report prints the stack of whatever reported before them (module docstring)
 _LENDERS = frozenset({"PANIC", "NMI_BACKTRACE"})
 #: line classes that open a report only where none is open (a header cut off by the poster, a
@@ -107,8 +108,11 @@ class ReportGathering:
         if self.lent_at or item.cls not in _LENDERS:
             return False
         header = self.report[0]
-        if header.cls in _NEVER_BORROW or any(i.cls in _STACK_CLASSES for i in self.report):
-            return False
+        if header.cls == "RCU_STALL" and item.cls == "NMI_BACKTRACE":
+            return True  # the stalled CPU's stack, whatever else the detector dumped (the RCU kthread's)
+        frames = sum(1 for i in self.report if i.cls in _FRAME_CLASSES)
+        if header.cls in _NEVER_BORROW or frames > 1 or any(i.cls in _STACK_CLASSES for i in self.report):
+            return False  # one frame is a location ("Preemption disabled at:"), not a stack
         if header.cls == "WARNING" and "warn_what" in header.fields:
             return False  # "WARNING: <free text>": a message, not a splat
         return item.cls == "PANIC" or header.cls in _NMI_BORROWERS
@@ -145,7 +149,8 @@ class ReportGathering:
         lent_at, self.lent_at = self.lent_at, 0
         if lent_at:
             borrower, lender = items[:lent_at], items[lent_at:]
-            self._report_event(borrower, borrower + lender[1:])
+            own = [i for i in borrower if i.cls not in _STACK_CLASSES | _FRAME_CLASSES | {"CONTEXT"}]
+            self._report_event(borrower, own + lender[1:])
             self._report_event(lender, lender)
         else:
             self._report_event(items, items)

@@ -21,7 +21,7 @@ from ..model import Frame, Line
 from . import grammar as grammar_mod
 from ..errors import GrammarError
 from .guilty import guilty_function
-from .stall import STALL_CLASSES, stall_subject
+from .stall import runaway_field, stall_subject
 from .stack import Step, frame_from_text, walk
 
 __all__ = [
@@ -202,10 +202,11 @@ def build_fields(kind: str, parts: ReportParts) -> dict[str, Any]:
     out["rip"] = frame_from_text(rip_item.fields.get("rip", ""), rip_item.line.number) if rip_item else None
     out["guilty_function"] = guilty_function(kind, out, parts.steps, header.cls if header else None,
                                              header.line.body if header else "")
-    if header is not None and header.cls in STALL_CLASSES:
-        subject = stall_subject(parts.steps, kind)  # the work the stalled CPU ran, not where it looped
+    runaway = runaway_field(header.cls, header.line.body) if header is not None else None
+    if runaway:
+        subject = stall_subject(parts.steps, kind)  # the work the CPU ran, not where it looped or overflowed
         if subject:
-            out["stalled_in"], out["guilty_function"] = out["guilty_function"], subject
+            out[runaway], out["guilty_function"] = out["guilty_function"], subject
     out["title"] = title(kind, header, out)
     return out
 
@@ -217,7 +218,7 @@ _SPELLING = re.compile(r"_(?:old|new)$")
 #: report.lark group -> the report field it fills (older spellings of the same fact)
 _RENAMED_GROUPS = {"pid_hardware": "hardware", "taint": "tainted"}
 #: fields every report event gets from build_fields itself
-_BUILT_FIELDS = ("header_class", "frames", "rip", "guilty_function", "title", "tainted", "stack_from_line", "stalled_in")
+_BUILT_FIELDS = ("header_class", "frames", "rip", "guilty_function", "title", "tainted", "stack_from_line", "stalled_in", "overflowed_in")
 
 
 def _field_name(group: str) -> str:

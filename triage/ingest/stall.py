@@ -9,6 +9,9 @@ that dispatched such work (the innermost dispatcher found walking outwards), pas
 generic helpers; syzkaller names stalls the same way (pkg/report/linux.go,
 linuxStallFrameExtractor), and its titles are this project's yardstick.
 
+A stack that overflowed is the same question: the frame it died in is one of a deep recursion;
+the work that recursed is the subject.
+
 Boot-time init code runs no such unit (init/main.c: kernel_init() -> do_initcalls()):
 a stall there keeps the looping function as its subject, as does a stall whose trace
 reaches no dispatcher. The looping function is kept either way (field ``stalled_in``).
@@ -20,10 +23,23 @@ import re
 from .guilty import after_reporting, is_helper, principal_walk
 from .stack import Step
 
-__all__ = ["STALL_CLASSES", "stall_subject"]
+__all__ = ["STALL_CLASSES", "runaway_field", "stall_subject"]
 
 #: the report headers of stalls (grammars/report.lark)
 STALL_CLASSES = frozenset({"RCU_STALL", "SOFT_LOCKUP", "HARD_LOCKUP"})
+#: a stack that ran over its end (kernel/sched/core.c schedule_debug(): "corrupted stack end detected inside
+#: scheduler"; arch/x86/kernel/traps.c handle_stack_overflow(): "stack guard page was hit", "kernel stack
+#: overflow"): where the trace shows it is one frame of a deep recursion, the same question as a stall's
+_OVERFLOW = ("corrupted stack end", "stack guard page was hit", "kernel stack overflow")
+
+
+def runaway_field(header_class: str | None, header: str) -> str | None:
+    """The field that keeps where a stall looped or a stack overflowed; None for other reports."""
+    if header_class in STALL_CLASSES:
+        return "stalled_in"
+    if any(words in header for words in _OVERFLOW):
+        return "overflowed_in"
+    return None
 
 #: places that dispatch a unit of work; a name containing one of these is such a place
 _DISPATCH = re.compile("|".join((
