@@ -137,3 +137,57 @@ def test_a_stall_in_boot_time_init_keeps_the_looping_function():
 [  120.300423][    T1]  ret_from_fork+0x1f/0x30
 """)[0]
     assert stall.get("guilty_function") == "rcu_exp_wait_wake" and stall.get("stalled_in") is None
+
+
+def test_a_stack_overflow_names_the_work_that_recursed():
+    # syzkaller 330 (4.20, "? " frames, registers and most of the reclaim path left out): the stack ran over
+    # its end in reclaim under a writeback work item; the frame it died in is kept as overflowed_in
+    panic = _reports("""\
+[  335.974403] Kernel panic - not syncing: corrupted stack end detected inside scheduler
+[  335.975933] CPU: 0 PID: 11678 Comm: kworker/u12:6 Not tainted 4.20.0+ #11
+[  335.978779] Workqueue: writeback wb_workfn (flush-8:0)
+[  335.979784] Call Trace:
+[  335.980287]  dump_stack+0x1d3/0x2c6
+[  335.982672]  panic+0x2ad/0x55f
+[  335.986347]  __schedule+0x1ec6/0x1ed0
+[  335.993751]  preempt_schedule_irq+0x87/0x110
+[  335.994383]  retint_kernel+0x1b/0x2d
+[  335.994939] RIP: 0010:__sanitizer_cov_trace_pc+0x26/0x50
+[  336.006590]  rmap_walk+0x119/0x350
+[  336.009046]  try_to_unmap+0x1f3/0xa40
+[  336.020876]  shrink_page_list+0x70ef/0xc2e0
+[  336.314367]  do_writepages+0x9a/0x1a0
+[  336.317308]  __writeback_single_inode+0x20a/0x1660
+[  336.338247]  writeback_sb_inodes+0x71f/0x1210
+[  336.344617]  __writeback_inodes_wb+0x1b9/0x340
+[  336.346588]  wb_writeback+0xa73/0xfc0
+[  336.356813]  wb_workfn+0xd65/0x1790
+[  336.370426]  process_one_work+0xc90/0x1c40
+[  336.387991]  worker_thread+0x17f/0x1390
+""")[0]
+    assert panic.kind == "kernel_panic" and panic.get("guilty_function") == "wb_workfn"
+    assert panic.get("overflowed_in") == "rmap_walk"
+
+
+def test_a_location_line_is_no_stack_a_panic_lends_one():
+    # syzkaller 642 (5.14, register and "? " lines left out): "Preemption disabled at:" prints one frame
+    bug, panic = _reports("""\
+[ 2500.529878][T12771] BUG: scheduling while atomic: syz-executor.1/12771/0x00000002
+[ 2500.537844][T12771] no locks held by syz-executor.1/12771.
+[ 2500.543497][T12771] Modules linked in:
+[ 2500.547558][T12771] Preemption disabled at:
+[ 2500.547572][T12771] [<ffffffff812b2934>] kernel_fpu_begin_mask+0x64/0x260
+[ 2500.558965][T12771] Kernel panic - not syncing: scheduling while atomic
+[ 2500.565901][T12771] CPU: 0 PID: 12771 Comm: syz-executor.1 Not tainted 5.14.0-rc6-syzkaller #0
+[ 2500.584832][T12771] Call Trace:
+[ 2500.588127][T12771]  dump_stack_lvl+0xcd/0x134
+[ 2500.592949][T12771]  panic+0x306/0x73d
+[ 2500.622673][T12771]  __schedule_bug.cold+0x10c/0x143
+[ 2500.627802][T12771]  __schedule+0x1a07/0x26f0
+[ 2500.649224][T12771]  schedule+0xd3/0x270
+[ 2500.653313][T12771]  exit_to_user_mode_prepare+0x14a/0x290
+[ 2500.658963][T12771]  syscall_exit_to_user_mode+0x19/0x60
+[ 2500.664437][T12771]  do_syscall_64+0x42/0xb0
+""")
+    assert bug.get("guilty_function") == "exit_to_user_mode_prepare" and bug.get("stack_from_line") == 6
+    assert panic.kind == "kernel_panic"
