@@ -20,9 +20,14 @@ helper whose misuse is its caller's bug:
    RIP of an exception frame counts as the innermost frame of the interrupted
    code; the walk keeps to the stack the subject runs on (an oops in <IRQ> is
    not about the task after </IRQ>); helpers, the paths into handlers and
-   unreliable ("? ") frames are passed over. A kernel without frame pointers
-   prints every frame with "? ": then those are all there is;
+   unreliable ("? ") frames are passed over, and neither end nor extend the
+   reporting. A kernel without frame pointers prints every frame with "? ":
+   then those are all there is. A lock-order report and a bad page walk their
+   first stack (the new dependency, page_owner's allocation), not the reporting
+   task's; a lockdep report whose task stack is all plumbing walks its chain;
 5. with nothing left below the plumbing, the named function or the crash site.
+
+A stall or a stack overflow is about the work the CPU ran (:mod:`.stall`).
 
 The families of plumbing frames (reporters, helpers, transit) are in :mod:`.plumbing`.
 """
