@@ -125,3 +125,16 @@ def test_wrapping_a_real_header_anywhere_never_loses_a_line(cut, indent):
     data = f"{indent}{header[:cut]}\n{header[cut:]}\n Call Trace:\n  schedule+0x32/0x80\n".encode()
     capture = parse_text(data)
     assert capture.plain_lines + sum(len(e.text) for e in capture.events) == capture.total_lines == 4
+
+
+def test_an_unreliable_marker_wrapped_away_from_its_frame_stays_with_it():
+    # 234 (rsyslog precise stamps, every line wrapped by the mail client): "? " ended one line, the frame began the next
+    capture = parse_text(
+        b"Nov 16 12:33:15.314038 vsa-0000002a-vc-1 kernel: [78961.814054] Call Trace:\n"
+        b"Nov 16 12:33:15.314040 vsa-0000002a-vc-1 kernel: [78961.814067]  ? \n"
+        b"__schedule+0x290/0x8a0\n"
+        b"Nov 16 12:33:15.314041 vsa-0000002a-vc-1 kernel: [78961.814070] \n"
+        b"preempt_schedule_irq+0x37/0x60\n")
+    (trace,) = [e for e in capture.events if e.kind in REPORT_KINDS]
+    assert [(f.function, f.reliable) for f in trace.get("frames")][:1] == [("__schedule", False)]
+    assert capture.plain_lines + sum(len(e.text) for e in capture.events) == capture.total_lines == 5

@@ -91,6 +91,9 @@ class Assembler(LineJoins, ReportGathering):
         if message is not None:
             self._on_message(message, line, out)
             return out
+        if line.timestamp is None and self._unmatched is not None and self._unmatched.body.strip() == "?" \
+                and self._rejoin(line, out, frame=True):
+            return out  # "? " alone, the frame it marks unreliable wrapped onto the next line
         classified = self.classes.classify(line.body)
         if classified is None and line.body[:1] == " " and line.body[:4] != "    ":
             # a report line a mail indented by a space or two (four make a Markdown code block:
@@ -111,8 +114,9 @@ class Assembler(LineJoins, ReportGathering):
         self._unmatched = line
         return out
 
-    def _rejoin(self, line: Line, out: list[Event]) -> bool:
-        """A report line broken in two by a mail or bug tracker ("CPU: 1 PID: 1" / "88243 Comm: ...")."""
+    def _rejoin(self, line: Line, out: list[Event], frame: bool = False) -> bool:
+        """A report line broken in two by a mail or bug tracker ("CPU: 1 PID: 1" / "88243 Comm: ...");
+        a frame only where the first half is its "? " marker (``frame``)."""
         prev = self._unmatched
         self._unmatched = None
         if prev is None or prev.number != line.number - 1 or line.timestamp is not None or prev.quote_depth != line.quote_depth:
@@ -122,7 +126,7 @@ class Assembler(LineJoins, ReportGathering):
             joined = self.classes.classify(body)
             if joined is not None:
                 break
-        if joined is None or joined[0] in ("FRAME", "INLINE_FRAME", "REGISTERS"):
+        if joined is None or joined[0] in (("REGISTERS",) if frame else ("FRAME", "INLINE_FRAME", "REGISTERS")):
             return False
         merged = Line(source=line.source, number=prev.number, raw=prev.raw + "\n" + line.raw,
                       body=body, timestamp=prev.timestamp, level=prev.level,
