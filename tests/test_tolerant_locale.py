@@ -138,3 +138,13 @@ def test_an_unreliable_marker_wrapped_away_from_its_frame_stays_with_it():
     (trace,) = [e for e in capture.events if e.kind in REPORT_KINDS]
     assert [(f.function, f.reliable) for f in trace.get("frames")][:1] == [("__schedule", False)]
     assert capture.plain_lines + sum(len(e.text) for e in capture.events) == capture.total_lines == 5
+
+
+def test_powerpc_frames_are_frames():
+    # 221 (openbmc list, POWER9 host): "[sp] [ip] func+off/size", " (unreliable)" after the first
+    capture = parse_text(b"[   22.565071] NMI backtrace for cpu 7\n"
+                         b"[   22.565110] Call Trace:\n"
+                         b"[   22.565134] [c000003ff463f280] [c000000000c457d8] dump_stack+0xbc/0x104 (unreliable)\n"
+                         b"[   22.565165] [c000003ff463f2c0] [c000000000c50af4] nmi_cpu_backtrace+0x104/0x130\n")
+    (trace,) = [e for e in capture.events if e.kind in REPORT_KINDS]
+    assert [f.function for f in trace.get("frames")] == ["dump_stack", "nmi_cpu_backtrace"]
