@@ -148,3 +148,10 @@ def test_powerpc_frames_are_frames():
                          b"[   22.565165] [c000003ff463f2c0] [c000000000c50af4] nmi_cpu_backtrace+0x104/0x130\n")
     (trace,) = [e for e in capture.events if e.kind in REPORT_KINDS]
     assert [f.function for f in trace.get("frames")] == ["dump_stack", "nmi_cpu_backtrace"]
+
+
+def test_a_free_text_line_rejoined_from_two_counts_both():
+    # found by hypothesis (tests/test_properties.py): "WARNING:" and " <TASK>" rejoin into a free-text
+    # WARNING, which stays plain text: two lines, both accounted for
+    capture = parse_text(b"WARNING: \n <TASK>")
+    assert (capture.plain_lines, capture.total_lines, capture.events) == (2, 2, [])

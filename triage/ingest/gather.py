@@ -161,8 +161,10 @@ class ReportGathering:
         lines and the stack it borrows)."""
         header = items[0]
         if len(items) == 1 and _free_text_header(header):
-            # "WARNING: the mand mount option is deprecated": a message, not a splat
-            self._plain(1, header.line.number)
+            # "WARNING: the mand mount option is deprecated": a message, not a splat (a line rejoined
+            # from two physical ones counts both)
+            extra = header.line.raw.count("\n")
+            self._plain(1 + extra, header.line.number + extra)
             return
         kind = HEADER_KIND.get(header.cls, "call_trace")
         fields = build_fields(kind, parse_report(parsed))
