@@ -2,9 +2,11 @@
 
 Checked from the source with ``ast`` (lazy imports inside functions count too):
 
-    cli -> report -> engine -> rulepack -> model
-                  \\        \\-> ingest  -> model
-                   \\-> vmcore -> model
+    cli -> preflight -> report -> engine -> rulepack -> model
+                              \\        \\-> ingest  -> model
+                               \\-> vmcore -> model
+
+(preflight sits above report: it may use everything below, only cli imports it)
 """
 from __future__ import annotations
 
@@ -25,7 +27,9 @@ ALLOWED = {
     "vmcore": {"model", "errors", "paths"},
     "engine": {"rulepack", "ingest", "model", "errors", "paths"},
     "report": {"engine", "rulepack", "ingest", "vmcore", "model", "errors", "paths"},
-    "cli": {"report", "engine", "rulepack", "ingest", "vmcore", "model", "errors", "paths", "__init__"},
+    "preflight": {"report", "engine", "rulepack", "ingest", "model", "errors", "paths"},
+    "cli": {"preflight", "report", "engine", "rulepack", "ingest", "vmcore", "model", "errors", "paths",
+            "__init__"},
     "__init__": {"report", "engine", "rulepack", "ingest", "vmcore", "model", "errors", "paths"},
     "__main__": {"cli"},
 }
