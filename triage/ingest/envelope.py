@@ -107,6 +107,9 @@ def parse_line(source: str, number: int, data: bytes, envelope: re.Pattern[str] 
     if origin is None and line.timestamp is None and line.caller is None and line.level is None:
         if body.startswith("{") and '"MESSAGE"' in body:
             _journal_json(line, body)
+        elif body[-2:] in ('",', '"') and '"_BOOT_ID"' in body and _PRETTY_BOOT_ID.match(body):
+            # journalctl -o json-pretty prints a record over many lines; its _BOOT_ID line names the boot
+            line.origin, line.boot_id = "json", body.split('"')[3]
         elif not _untangle(line, envelope, torn_only=False) and line.origin == "console":
             line.origin = "plain"
     elif "]" in body and _STAMP_INSIDE.search(body):
@@ -114,10 +117,14 @@ def parse_line(source: str, number: int, data: bytes, envelope: re.Pattern[str] 
     return line
 
 
-_MONTHS = {m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
-                                        "Dec"))}
+#: month abbreviations of the C locale and of the glibc locales syslog and journal lines are most often
+#: written in (de, fr, es, it, pt, nl), lower case, without the dot: month index
+_MONTHS = {name: index for index, names in enumerate((
+    "jan janv ene gen", "feb fév févr fev", "mar mär mars mrt", "apr avr avril abr", "may mai mag mei",
+    "jun juin giu", "jul juil lug", "aug août ago", "sep sept set", "oct okt ott out", "nov",
+    "dec dez déc dic")) for name in names.split()}
 _DAYS_BEFORE = (0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334)
-_WALL = re.compile(r"(?:(\d{4})-(\d\d)-(\d\d)[T ]|([A-Z][a-z]{2}) +(\d{1,2}) )(\d\d):(\d\d):(\d\d)(?:[.,](\d{1,9}))?")
+_WALL = re.compile(r"(?:(\d{4})-(\d\d)-(\d\d)[T ]|([^\W\d_]{3,5})\.? +(\d{1,2}) )(\d\d):(\d\d):(\d\d)(?:[.,](\d{1,9}))?")
 
 
 def _wall_seconds(head: str) -> float | None:
@@ -129,7 +136,7 @@ def _wall_seconds(head: str) -> float | None:
     if m.group(1):
         month, day = int(m.group(2)) - 1, int(m.group(3))
     else:
-        month, day = _MONTHS.get(m.group(4), -1), int(m.group(5))
+        month, day = _MONTHS.get(m.group(4).lower(), -1), int(m.group(5))
     if not 0 <= month < 12:
         return None
     seconds = ((_DAYS_BEFORE[month] + day - 1) * 24 + int(m.group(6))) * 3600 + int(m.group(7)) * 60 + int(m.group(8))
@@ -168,7 +175,7 @@ def _origin(line: Line, origin: str, head: str) -> None:
         if level:
             line.level = LEVEL_NAMES.index(level.group(1) if level.group(1) != "warn" else "warning")
         line.kernel = head.startswith("kern")
-    elif origin == "WALLCLOCK":
+    elif origin == "WALLCLOCK":  # dmesg -T: wall-clock time the kernel's stamp was converted to
         line.origin = "dmesg"
     elif origin == "CAPTURE_STAMP":  # only a capture tool's stamp in front of the kernel's line
         line.origin = "tool"
@@ -199,6 +206,10 @@ def _untangle(line: Line, envelope: re.Pattern[str], torn_only: bool) -> bool:
         line.body = rest.group("BODY") or ""
         return True
     return False
+
+
+#: one field line of a journalctl -o json-pretty record: '        "_BOOT_ID" : "b03ed610f21d46ab8243a495ba5a0058",'
+_PRETTY_BOOT_ID = re.compile(r'\s*"_BOOT_ID" ?: ?"[0-9a-f]{32}",?$')
 
 
 def _journal_json(line: Line, body: str) -> None:
