@@ -6,6 +6,7 @@ slots into a :class:`~triage.model.Line`.
 """
 from __future__ import annotations
 
+import datetime
 import json
 import re
 
@@ -143,6 +144,20 @@ def _wall_seconds(head: str) -> float | None:
     return seconds + (float("0." + m.group(9)) if m.group(9) else 0.0)
 
 
+_DMESG_T = re.compile(r"\[[^\W\d_]{2,5}\.? ([^\W\d_]{3,5})\.? +(\d{1,2}) (\d\d):(\d\d):(\d\d) (\d{4})\]")
+
+
+def _dmesg_t_seconds(head: str) -> float | None:
+    """Seconds since 1970 of a ``dmesg -T`` stamp in any of the locales _MONTHS knows
+    ("[Mon Sep  9 12:00:00 2024]", "[lun. janv.  3 10:33:47 2022]", "[Mo Apr 29 20:44:47 2019]")."""
+    m = _DMESG_T.match(head)
+    month = _MONTHS.get(m.group(1).lower(), -1) if m else -1
+    if m is None or month < 0 or not 1 <= int(m.group(2)) <= 31 or int(m.group(6)) < 1:
+        return None
+    days = (datetime.date(int(m.group(6)), month + 1, 1) - datetime.date(1970, 1, 1)).days + int(m.group(2)) - 1
+    return float(((days * 24 + int(m.group(3))) * 60 + int(m.group(4))) * 60 + int(m.group(5)))
+
+
 def _origin(line: Line, origin: str, head: str) -> None:
     if origin in ("SYSLOG_HEAD", "ISO_HEAD", "MONO_HEAD"):
         line.origin = "journal"
@@ -177,6 +192,7 @@ def _origin(line: Line, origin: str, head: str) -> None:
         line.kernel = head.startswith("kern")
     elif origin == "WALLCLOCK":  # dmesg -T: wall-clock time the kernel's stamp was converted to
         line.origin = "dmesg"
+        line.wallclock = _dmesg_t_seconds(head)
     elif origin == "CAPTURE_STAMP":  # only a capture tool's stamp in front of the kernel's line
         line.origin = "tool"
 
