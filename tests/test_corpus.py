@@ -73,7 +73,7 @@ def test_syzkaller_detection_agrees_with_titles():
           f"disagree: {' '.join(name for name, ok in results if not ok)}")
     # 98% needs 'divide_error' (Linux 5.8-5.9, syzkaller 522) among the scanner's anchors (grammars/scan.lark);
     # 97.8%: with the envelope that reads "2018/01/09 14:28:48 BUG: memory leak" (126) as a stamped tag
-    assert share >= 0.978
+    assert share >= 0.98
 
 
 _TITLE_FUNCTION = re.compile(r" in (\S+?)(?:\.(?:part|isra|constprop|cold)\.NUM)?(?: at addr ADDR)?$")
@@ -99,9 +99,10 @@ def test_syzkaller_guilty_function():
     share = agreed / len(results)
     print(f"syzkaller guilty function: {agreed}/{len(results)} = {share:.1%} ({_halves(results)}); "
           f"misses: {' '.join(misses)}")
-    # a floor against regressions (the target is 80%: the reports the assembler splits from the
-    # panic or NMI backtrace that carries their trace stand in the way, see the report of this work)
-    assert len(results) > 500 and share >= 0.68
+    # 88.2% (514/583): a frameless report borrows the stack of the panic or NMI backtrace after it
+    # (ingest/gather.py; an RCU stall the stalled CPU's NMI backtrace) and a stall or a stack overflow names the
+    # work it ran for (ingest/stall.py); 68.3% before
+    assert len(results) > 500 and share >= 0.87
 
 
 def _symbolized_files(event, function: str) -> set[str]:

@@ -14,13 +14,10 @@ from .messages import MESSAGE_GRAMMARS, decode_iommu_event, derive_fields, messa
 from .boots import BootTracker
 from .joins import _OPEN_EVENT, LineJoins
 from .scan import Scanned
-from ..model import LEVEL_NAMES, Event, Line
-from .reports import END_CLASSES, HEADER_KIND, OOPS_DETAIL, Classified, build_fields, line_classes, parse_report
+from ..model import Event, Line
+from .gather import MAX_REPORT_GAP, ReportGathering, event_level
+from .reports import Classified, line_classes
 
-#: A report ends when this many lines pass without a line of it.
-MAX_REPORT_GAP = 40
-#: ... or when this many seconds pass between two of its lines.
-MAX_REPORT_SECONDS = 10.0
 
 _DEVICE_PREFIX = re.compile(r"^(?:(?P<driver>[\w-]+) (?P<device>[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]|ivhd\d+): )")
 _SEV_LIKE = re.compile(r"^(?:(?:ccp|psp) [0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]: |SEV-SNP: |SEV: |kvm_amd: SEV)")
@@ -28,7 +25,7 @@ _JOURNAL_BOOT = re.compile(r"^-- (?:Boot [0-9a-f]+|Reboot) --")
 _SUBSYSTEM = re.compile(r"^([\w.-]{2,20}): ")
 
 
-class Assembler(LineJoins):
+class Assembler(LineJoins, ReportGathering):
     """Streaming assembly of one source's scanned lines."""
 
     def __init__(self, source: str) -> None:
@@ -41,6 +38,7 @@ class Assembler(LineJoins):
         self.classes = line_classes()
         self.report: list[Classified] = []
         self.report_boot = 0
+        self.lent_at = 0  # where a header that lends the open report its stack joined it (gather.py)
         self.held: list[Event] = []  # messages printed while a report is open
         self.total_lines = 0
         self.plain_lines = 0
@@ -97,7 +95,14 @@ class Assembler(LineJoins):
         if message is not None:
             self._on_message(message, line, out)
             return out
+        if line.timestamp is None and self._unmatched is not None and self._unmatched.body.strip() == "?" \
+                and self._rejoin(line, out, frame=True):
+            return out  # "? " alone, the frame it marks unreliable wrapped onto the next line
         classified = self.classes.classify(line.body)
+        if classified is None and line.body[:1] == " " and line.body[:4] != "    ":
+            # a report line a mail indented by a space or two (four make a Markdown code block:
+            # documentation's examples, kept as text)
+            classified = self.classes.classify(line.body.lstrip(" "))
         if classified is not None and self._on_report_line(Classified(classified[0], classified[1], line), out):
             return out
         fallback = self._unknown_subsystem_event(line)
@@ -113,17 +118,22 @@ class Assembler(LineJoins):
         self._unmatched = line
         return out
 
-    def _rejoin(self, line: Line, out: list[Event]) -> bool:
-        """A report line broken in two by a mail or bug tracker ("CPU: 1 PID: 1" / "88243 Comm: ...")."""
+    def _rejoin(self, line: Line, out: list[Event], frame: bool = False) -> bool:
+        """A report line broken in two by a mail or bug tracker ("CPU: 1 PID: 1" / "88243 Comm: ...");
+        a frame only where the first half is its "? " marker (``frame``)."""
         prev = self._unmatched
         self._unmatched = None
         if prev is None or prev.number != line.number - 1 or line.timestamp is not None or prev.quote_depth != line.quote_depth:
             return False
-        joined = self.classes.classify(prev.body + line.body)
-        if joined is None or joined[0] in ("FRAME", "INLINE_FRAME", "REGISTERS"):
+        for glue in ("", " "):  # cut inside a word, or at a space (format=flowed: the space went with the break)
+            body = prev.body + glue + line.body.lstrip(" ")
+            joined = self.classes.classify(body)
+            if joined is not None:
+                break
+        if joined is None or joined[0] in (("REGISTERS",) if frame else ("FRAME", "INLINE_FRAME", "REGISTERS")):
             return False
         merged = Line(source=line.source, number=prev.number, raw=prev.raw + "\n" + line.raw,
-                      body=prev.body + line.body, timestamp=prev.timestamp, level=prev.level,
+                      body=body, timestamp=prev.timestamp, level=prev.level,
                       caller=prev.caller, quote_depth=prev.quote_depth, origin=prev.origin)
         self._plain(-1, line.number)  # the first half was counted as plain ...
         if self._on_report_line(Classified(joined[0], joined[1], merged), out):
@@ -240,7 +250,7 @@ class Assembler(LineJoins):
     def _event(self, kind: str, line: Line, subsystem: str | None, message: str | None, fields: dict[str, Any]) -> Event:
         text = [line.raw] if "\n" not in line.raw else line.raw.split("\n")
         return Event(kind, self.source, self.boots.index, line.number, line.number + len(text) - 1, text,
-                     line.timestamp, _level(line.level), line.caller, subsystem, message, fields, line.body)
+                     line.timestamp, event_level(line.level), line.caller, subsystem, message, fields, line.body)
 
     def _on_message(self, event: Event, line: Line, out: list[Event]) -> None:
         if event.kind in ("amd_vi", "iommu_event") and line.body[-1:] != "]" and _OPEN_EVENT.search(line.body):
@@ -271,84 +281,6 @@ class Assembler(LineJoins):
             self._close_report(out)
             self._emit(event, out)
 
-    # -- reports -------------------------------------------------------------
-    def _on_report_line(self, item: Classified, out: list[Event]) -> bool:
-        """Add a report line; False when it is not part of any report."""
-        cls = item.cls
-        line = item.line
-        if self.report and not self._fits(item):
-            self._close_report(out)
-        if self.report:
-            first = self.report[0]
-            if cls in HEADER_KIND and cls not in ("CPU_LINE", "TRACE_HEAD"):
-                absorb = (cls in OOPS_DETAIL and first.cls in ("PAGE_FAULT", "KERNEL_BUG", "BUG", "ARM_OOPS")
-                          and not self._has(OOPS_DETAIL, skip_first=True))
-                if not absorb:
-                    self._close_report(out)
-                    self._open(item, out)
-                    return True
-            elif cls == "CPU_LINE" and (self._has({"CPU_LINE", "PID_LINE"}) or self._has({"FRAME"})):
-                self._close_report(out)
-                self._open(item, out)
-                return True
-            self.report.append(item)
-            if cls in END_CLASSES:
-                self._close_report(out)
-            return True
-        if cls in HEADER_KIND:
-            if self.boots.after_panic_starts_boot(None, "report") and cls not in ("NMI_BACKTRACE", "CPU_LINE", "TRACE_HEAD"):
-                self.boots.start("after panic", line.number)
-            self._open(item, out)
-            return True
-        if cls == "END_PANIC":
-            return False
-        return False
-
-    def _fits(self, item: Classified) -> bool:
-        last = self.report[-1].line
-        line = item.line
-        if line.number - last.number > MAX_REPORT_GAP or line.quote_depth != last.quote_depth:
-            return False
-        if line.timestamp is not None and last.timestamp is not None and line.timestamp - last.timestamp > MAX_REPORT_SECONDS:
-            return False
-        if line.caller and last.caller and line.caller != last.caller and item.cls in HEADER_KIND:
-            return False
-        return True
-
-    def _has(self, classes: set[str], skip_first: bool = False) -> bool:
-        items = self.report[1:] if skip_first else self.report
-        return any(i.cls in classes for i in items)
-
-    def _open(self, item: Classified, out: list[Event]) -> None:
-        self._flush(out)
-        self.report = [item]
-        self.report_boot = self.boots.index
-        if item.cls == "PANIC":
-            self.boots.panic_seen()
-
-    def _close_report(self, out: list[Event]) -> None:
-        if not self.report:
-            self._flush(out)
-            return
-        items, self.report = self.report, []
-        header = items[0]
-        if len(items) == 1 and _free_text_header(header):
-            # "WARNING: the mand mount option is deprecated": a message, not a splat
-            self._plain(1, header.line.number)
-            self._flush(out)
-            return
-        kind = HEADER_KIND.get(header.cls, "call_trace")
-        parts = parse_report(items)
-        fields = build_fields(kind, parts)
-        first, last = items[0].line, items[-1].line
-        event = Event(
-            kind=kind, source=self.source, boot=self.report_boot, line=first.number, end_line=last.number,
-            text=[raw for i in items for raw in i.line.raw.split("\n")], timestamp=first.timestamp, level=_level(first.level),
-            caller=first.caller, subsystem=None, message=None, fields=fields, body=first.body,
-        )
-        self.held.append(event)
-        self._flush(out)
-
     def _flush(self, out: list[Event]) -> None:
         if not self.held:
             return
@@ -367,17 +299,6 @@ def _device_of_prefix(prefix: str) -> str | None:
     """'nvme 0000:01:00.0: AMD-Vi: ' -> '0000:01:00.0' (storms repeat a handful of prefixes)."""
     found = _DEVICE_PREFIX.match(prefix)
     return found.group("device") if found else None
-
-
-def _free_text_header(item: Classified) -> bool:
-    """Headers that are only a report when report lines follow them."""
-    if item.cls == "LOCKDEP_INFO":
-        return "turned off" in item.line.body
-    return item.cls == "WARNING" and "warn_what" in item.fields
-
-
-def _level(level: int | None) -> str | None:
-    return LEVEL_NAMES[level] if level is not None and 0 <= level < 8 else None
 
 
 def _sev_subsystem(prefix: str, rest: str) -> str:

@@ -6,6 +6,7 @@ slots into a :class:`~triage.model.Line`.
 """
 from __future__ import annotations
 
+import datetime
 import json
 import re
 
@@ -107,6 +108,9 @@ def parse_line(source: str, number: int, data: bytes, envelope: re.Pattern[str] 
     if origin is None and line.timestamp is None and line.caller is None and line.level is None:
         if body.startswith("{") and '"MESSAGE"' in body:
             _journal_json(line, body)
+        elif body[-2:] in ('",', '"') and '"_BOOT_ID"' in body and _PRETTY_BOOT_ID.match(body):
+            # journalctl -o json-pretty prints a record over many lines; its _BOOT_ID line names the boot
+            line.origin, line.boot_id = "json", body.split('"')[3]
         elif not _untangle(line, envelope, torn_only=False) and line.origin == "console":
             line.origin = "plain"
     elif "]" in body and _STAMP_INSIDE.search(body):
@@ -114,10 +118,14 @@ def parse_line(source: str, number: int, data: bytes, envelope: re.Pattern[str] 
     return line
 
 
-_MONTHS = {m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
-                                        "Dec"))}
+#: month abbreviations of the C locale and of the glibc locales syslog and journal lines are most often
+#: written in (de, fr, es, it, pt, nl), lower case, without the dot: month index
+_MONTHS = {name: index for index, names in enumerate((
+    "jan janv ene gen", "feb fév févr fev", "mar mär mars mrt", "apr avr avril abr", "may mai mag mei",
+    "jun juin giu", "jul juil lug", "aug août ago", "sep sept set", "oct okt ott out", "nov",
+    "dec dez déc dic")) for name in names.split()}
 _DAYS_BEFORE = (0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334)
-_WALL = re.compile(r"(?:(\d{4})-(\d\d)-(\d\d)[T ]|([A-Z][a-z]{2}) +(\d{1,2}) )(\d\d):(\d\d):(\d\d)(?:[.,](\d{1,9}))?")
+_WALL = re.compile(r"(?:(\d{4})-(\d\d)-(\d\d)[T ]|([^\W\d_]{3,5})\.? +(\d{1,2}) )(\d\d):(\d\d):(\d\d)(?:[.,](\d{1,9}))?")
 
 
 def _wall_seconds(head: str) -> float | None:
@@ -129,11 +137,25 @@ def _wall_seconds(head: str) -> float | None:
     if m.group(1):
         month, day = int(m.group(2)) - 1, int(m.group(3))
     else:
-        month, day = _MONTHS.get(m.group(4), -1), int(m.group(5))
+        month, day = _MONTHS.get(m.group(4).lower(), -1), int(m.group(5))
     if not 0 <= month < 12:
         return None
     seconds = ((_DAYS_BEFORE[month] + day - 1) * 24 + int(m.group(6))) * 3600 + int(m.group(7)) * 60 + int(m.group(8))
     return seconds + (float("0." + m.group(9)) if m.group(9) else 0.0)
+
+
+_DMESG_T = re.compile(r"\[[^\W\d_]{2,5}\.? ([^\W\d_]{3,5})\.? +(\d{1,2}) (\d\d):(\d\d):(\d\d) (\d{4})\]")
+
+
+def _dmesg_t_seconds(head: str) -> float | None:
+    """Seconds since 1970 of a ``dmesg -T`` stamp in any of the locales _MONTHS knows
+    ("[Mon Sep  9 12:00:00 2024]", "[lun. janv.  3 10:33:47 2022]", "[Mo Apr 29 20:44:47 2019]")."""
+    m = _DMESG_T.match(head)
+    month = _MONTHS.get(m.group(1).lower(), -1) if m else -1
+    if m is None or month < 0 or not 1 <= int(m.group(2)) <= 31 or int(m.group(6)) < 1:
+        return None
+    days = (datetime.date(int(m.group(6)), month + 1, 1) - datetime.date(1970, 1, 1)).days + int(m.group(2)) - 1
+    return float(((days * 24 + int(m.group(3))) * 60 + int(m.group(4))) * 60 + int(m.group(5)))
 
 
 def _origin(line: Line, origin: str, head: str) -> None:
@@ -168,8 +190,9 @@ def _origin(line: Line, origin: str, head: str) -> None:
         if level:
             line.level = LEVEL_NAMES.index(level.group(1) if level.group(1) != "warn" else "warning")
         line.kernel = head.startswith("kern")
-    elif origin == "WALLCLOCK":
+    elif origin == "WALLCLOCK":  # dmesg -T: wall-clock time the kernel's stamp was converted to
         line.origin = "dmesg"
+        line.wallclock = _dmesg_t_seconds(head)
     elif origin == "CAPTURE_STAMP":  # only a capture tool's stamp in front of the kernel's line
         line.origin = "tool"
 
@@ -199,6 +222,10 @@ def _untangle(line: Line, envelope: re.Pattern[str], torn_only: bool) -> bool:
         line.body = rest.group("BODY") or ""
         return True
     return False
+
+
+#: one field line of a journalctl -o json-pretty record: '        "_BOOT_ID" : "b03ed610f21d46ab8243a495ba5a0058",'
+_PRETTY_BOOT_ID = re.compile(r'\s*"_BOOT_ID" ?: ?"[0-9a-f]{32}",?$')
 
 
 def _journal_json(line: Line, body: str) -> None:

@@ -21,6 +21,7 @@ from ..model import Frame, Line
 from . import grammar as grammar_mod
 from ..errors import GrammarError
 from .guilty import guilty_function
+from .stall import runaway_field, stall_subject
 from .stack import Step, frame_from_text, walk
 
 __all__ = [
@@ -37,6 +38,9 @@ HEADER_KIND = {
     "SOFT_LOCKUP": "lockup", "WORKQUEUE_LOCKUP": "lockup", "HARD_LOCKUP": "lockup",
     "HUNG_TASK": "lockup", "HUNG_TASK_TAIL": "lockup", "RCU_STALL": "lockup",
     "NMI_BACKTRACE": "call_trace", "CPU_LINE": "call_trace", "TRACE_HEAD": "call_trace",
+    # "#PF: supervisor read access in kernel mode" (show_fault_oops(), arch/x86/mm/fault.c, 5.1+) first:
+    # a page fault oops whose "BUG: ..." line the poster cut off
+    "PF_ACCESS": "oops",
 }
 #: Lines that state the oops itself; absorbed when they follow a BUG/oops header.
 #: KMEMLEAK: the first "unreferenced object" after "BUG: memory leak" is that leak.
@@ -198,6 +202,11 @@ def build_fields(kind: str, parts: ReportParts) -> dict[str, Any]:
     out["rip"] = frame_from_text(rip_item.fields.get("rip", ""), rip_item.line.number) if rip_item else None
     out["guilty_function"] = guilty_function(kind, out, parts.steps, header.cls if header else None,
                                              header.line.body if header else "")
+    runaway = runaway_field(header.cls, header.line.body) if header is not None else None
+    if runaway:
+        subject = stall_subject(parts.steps, kind)  # the work the CPU ran, not where it looped or overflowed
+        if subject:
+            out[runaway], out["guilty_function"] = out["guilty_function"], subject
     out["title"] = title(kind, header, out)
     return out
 
@@ -209,7 +218,7 @@ _SPELLING = re.compile(r"_(?:old|new)$")
 #: report.lark group -> the report field it fills (older spellings of the same fact)
 _RENAMED_GROUPS = {"pid_hardware": "hardware", "taint": "tainted"}
 #: fields every report event gets from build_fields itself
-_BUILT_FIELDS = ("header_class", "frames", "rip", "guilty_function", "title", "tainted")
+_BUILT_FIELDS = ("header_class", "frames", "rip", "guilty_function", "title", "tainted", "stack_from_line", "stalled_in", "overflowed_in")
 
 
 def _field_name(group: str) -> str:

@@ -81,7 +81,8 @@ def _clean(block: bytes) -> bytes:
 
 
 #: a line a kernel wrote, whatever it says: a printk stamp (also dmesg -T/-H) or a syslog "kernel:" tag
-_KERNEL_TEXT = re.compile(rb"(?m)^[ \t>|]*(?:<\d{1,3}>)?\[ *(?:\d{1,10}[.,]\d{1,9}|\+\d|[^\W\d_]{2,5}\.? )|kernel: ")
+_KERNEL_TEXT = re.compile(rb"(?m)^[ \t>|]*(?:<\d{1,3}>)?\[ *(?:\d{1,10}[.,]\d{1,9}|\+\d|[^\W\d_]{2,5}\.? )|kernel: |"
+                          rb'"_TRANSPORT" ?: ?"kernel"')  # a journal record (-o json) of the kernel's
 
 
 class KernelText:
