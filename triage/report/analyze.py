@@ -18,7 +18,7 @@ from ..rulepack import Rule, load_rules
 from .crosscheck import cross_check
 from .quality import assess
 
-__all__ = ["analyze", "analyze_vmcore", "explain_rule", "why_not"]
+__all__ = ["analyze", "analyze_inputs", "analyze_vmcore", "explain_rule", "why_not"]
 
 
 def analyze(
@@ -50,6 +50,12 @@ def analyze(
         except VmcoreError as exc:  # the console logs are still diagnosed; the report says what was skipped
             problem = str(exc)
     return _diagnose(captures, rule_list, facts, vmcore, problem)
+
+
+def analyze_inputs(inputs: Sequence[Input], rules: Sequence[Rule]) -> Report:
+    """The main job on inputs already opened by the caller (in-memory archive members, named captures),
+    with a rule list loaded once: what a fleet scan's workers run for every capture."""
+    return _diagnose([read_capture(item) for item in inputs], list(rules), None, None)
 
 
 def _distinct(files: Sequence[str]) -> list[str]:
