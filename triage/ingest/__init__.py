@@ -11,6 +11,7 @@ The stages, in the order data flows through them:
 ``assemble``  events in input order, reports gathered until they end
 ``boots``     where each boot starts and ends, its release, role and command line
 ``pipeline``  the stages end to end
+``layouts``   one path as the tools wrote it: a kdump crash directory or sosreport (tree or tarball)
 
 Depends only on :mod:`triage.model`, :mod:`triage.errors` and :mod:`triage.paths`.
 """

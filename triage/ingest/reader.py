@@ -10,6 +10,7 @@ import io
 import lzma
 import os
 import sys
+import tarfile
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -52,6 +53,9 @@ class Input:
     name: str
     path: str | None  # None for stdin (or for in-memory data)
     data: bytes | None = None  # text handed over by a library caller
+    #: a file inside the tar archive at ``path`` (a sosreport or a packed crash directory), read
+    #: straight out of the archive (decompressed on the fly), never extracted to disk
+    member: str | None = None
     #: told (bytes of the input read so far, its size or None) after each block: a progress bar
     progress: Callable[[int, int | None], None] | None = field(default=None, compare=False, repr=False)
 
@@ -59,6 +63,11 @@ class Input:
     def from_arg(cls, arg: str) -> "Input":
         """A path as given on the command line ('-' is stdin); the name shown is :func:`display_name`."""
         return cls("<stdin>", None) if arg == "-" else cls(display_name(arg), arg)
+
+    @classmethod
+    def from_member(cls, archive: str, member: str) -> "Input":
+        """One file inside a tar archive; shown as ``archive:member``."""
+        return cls(f"{display_name(archive)}:{display_name(member)}", archive, member=member)
 
     @classmethod
     def from_text(cls, text: str | bytes, name: str = "<text>") -> "Input":
@@ -206,6 +215,8 @@ def open_input(item: Input) -> BinaryIO:
         raw: BinaryIO = io.BytesIO(item.data)
     elif item.path is None:
         raw = sys.stdin.buffer
+    elif item.member is not None:
+        raw = _open_member(item.path, item.member, name)
     else:
         if os.path.isdir(item.path):
             raise InputError(f"{name}: is a directory, not a console capture")
@@ -226,6 +237,50 @@ def open_input(item: Input) -> BinaryIO:
             except InputError as exc:
                 raise InputError(f"{name}: {exc}") from None
     return peekable
+
+
+class _Member(io.RawIOBase):
+    """A tar member as a raw stream that closes its archive with it."""
+
+    def __init__(self, archive: tarfile.TarFile, stream: BinaryIO) -> None:
+        super().__init__()
+        self._archive, self._stream = archive, stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
+        data = self._stream.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
+
+    def tell(self) -> int:
+        return self._stream.tell()
+
+    def close(self) -> None:
+        if not self.closed:
+            self._stream.close()
+            self._archive.close()
+        super().close()
+
+
+def _open_member(archive: str, member: str, name: str) -> BinaryIO:
+    """A file inside a tar archive (any compression tarfile knows), streamed, never extracted."""
+    try:
+        tar = tarfile.open(archive, "r:*")  # noqa: SIM115 - closed with the member
+    except FileNotFoundError:
+        raise InputError(f"{name}: no such file") from None
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        raise InputError(f"{name}: cannot open the archive: {_describe(exc)}") from None
+    try:
+        stream = tar.extractfile(member)
+    except (KeyError, tarfile.TarError, OSError, EOFError) as exc:
+        tar.close()
+        raise InputError(f"{name}: not a file in the archive ({_describe(exc)})") from None
+    if stream is None:
+        tar.close()
+        raise InputError(f"{name}: not a regular file in the archive")
+    return _Member(tar, stream)  # type: ignore[return-value]
 
 
 def _binary_reason(sample: bytes) -> str | None:
@@ -311,7 +366,7 @@ def _size(item: Input) -> int | None:
     if item.data is not None:
         return len(item.data)
     try:
-        return os.path.getsize(item.path) if item.path else None
+        return os.path.getsize(item.path) if item.path and item.member is None else None
     except OSError:
         return None
 

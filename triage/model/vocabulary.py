@@ -78,6 +78,11 @@ KDUMP_ONLY_MESSAGES = frozenset({
     "reuse_cwb", "reuse_cmd_buf", "reuse_evt_buf",
 })
 
+#: What one input path is (triage/ingest/layouts.py): a lone capture file, a crash directory written by
+#: kdump-utils (Fedora/RHEL) or kdump-tools (Debian/Ubuntu), or a sosreport (tree or tarball).
+CaptureSetKind = Literal["plain file", "kdump-fedora", "kdump-debian", "sosreport"]
+CAPTURE_SET_KINDS: tuple[str, ...] = get_args(CaptureSetKind)
+
 #: Source name given to a kernel log read out of a vmcore.
 VMCORE_LOG_SUFFIX = "(kernel log)"
 

@@ -3,11 +3,8 @@
 The format is documented for support engineers in ``rules/README.md``; this
 module is its only interpreter.  Unknown keys are errors, so a typo never
 silently turns a condition off.  It also reads the fixes table
-(``rules/fixes.yaml``) that ``fixed_by`` commits are resolved against.
-
-It is longer than 400 lines because the fixes table's schema (commits, stable
-branches, distributions) is read here with the same file/line/field errors as
-the rules; moving it to its own module is the natural next step.
+(``rules/fixes.yaml``, built by ``fixtable.py``) that ``fixed_by`` commits are
+resolved against.
 """
 from __future__ import annotations
 
@@ -18,8 +15,8 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..model import BOOT_ENDINGS, BOOT_ROLES, CONFIDENCES, LEVEL_NAMES, SCOPES, SEVERITIES, FixRef
 from .model import BootFilter, Condition, FactCheck, Pattern, Rule, Step, VmcoreSpec
-from .releases import (DISTRO_STATUSES, DISTROS, BranchFix, DistroFix, FixEntry, FixTable, Release,
-                       parse_release)
+from .fixtable import build_fixes, mainline_release, stable_release
+from .releases import FixTable
 from .schema import RuleFile
 from .values import OPS, FieldTest, as_number
 
@@ -280,12 +277,12 @@ def _fixed_by(f: RuleFile, node: Node, fieldname: str, table: FixTable | None) -
             continue
         mainline = None
         if "mainline" in items and f.scalar(items["mainline"][1], f"{sub}.mainline") is not None:
-            mainline = _mainline(f, items["mainline"][1], f"{sub}.mainline")
+            mainline = mainline_release(f, items["mainline"][1], f"{sub}.mainline")
         stable: list[str] = []
         if "stable" in items:
             stable = f.strings(items["stable"][1], f"{sub}.stable")
             for s in stable:
-                _stable_release(f, items["stable"][1], f"{sub}.stable", s)
+                stable_release(f, items["stable"][1], f"{sub}.stable", s)
         unconfirmed = f.boolean(items["unconfirmed"][1], f"{sub}.unconfirmed") if "unconfirmed" in items else False
         out.append(FixRef(commit=commit, subject=f.string(items["subject"][1], f"{sub}.subject"),
                           mainline=mainline, stable=tuple(stable), unconfirmed=unconfirmed))
@@ -303,107 +300,6 @@ def _resolve_fix(f: RuleFile, node: Node, fieldname: str, commit: str, table: Fi
         raise f.error(node, fieldname, f"commit {commit} is ambiguous in the fixes table: "
                       + ", ".join(str(e.commit) for e in found))
     return found[0].ref()
-
-
-def _mainline(f: RuleFile, node: Node, fieldname: str) -> str:
-    mainline = f.string(node, fieldname)
-    rel = parse_release(mainline)
-    if rel is None or rel.vendor or rel.patch or rel.next_date:
-        raise f.error(node, fieldname, "must be a mainline release like 6.18 or 6.18-rc3")
-    return mainline
-
-
-def _stable_release(f: RuleFile, node: Node, fieldname: str, text: str) -> Release:
-    rel = parse_release(text)
-    if rel is None or rel.vendor or rel.rc is not None or rel.patch == 0:
-        raise f.error(node, fieldname, f"{text!r} is not a stable release like 6.17.8")
-    return rel
-
-
-def _branch(f: RuleFile, node: Node, fieldname: str) -> tuple[int, int]:
-    text = f.string(node, fieldname)
-    m = re.fullmatch(r"(\d+)\.(\d+)", text)
-    if not m:
-        raise f.error(node, fieldname, f"{text!r} is not a branch like 6.12")
-    return int(m.group(1)), int(m.group(2))
-
-
-def _source(f: RuleFile, items: dict[str, tuple[Node, Node]], fieldname: str) -> tuple[bool, str]:
-    return (f.boolean(items["confirmed"][1], f"{fieldname}.confirmed"),
-            f.string(items["source"][1], f"{fieldname}.source"))
-
-
-def build_fixes(f: RuleFile, node: Node) -> FixTable:
-    """The fixes table (``rules/fixes.yaml``): ``fixes:`` a list of commits with their releases."""
-    top = f.mapping(node, "", ("fixes",), ("fixes",))
-    table = FixTable()
-    for i, item in enumerate(f.sequence(top["fixes"][1], "fixes")):
-        sub = f"fixes[{i}]"
-        items = f.mapping(item, sub, ("commit", "subject", "mainline", "confirmed", "source", "stable",
-                                      "distributions", "fixes"), ("subject", "mainline", "confirmed", "source"))
-        commit = None
-        if "commit" in items:
-            commit = f.string(items["commit"][1], f"{sub}.commit").lower()
-            if not re.fullmatch(r"[0-9a-f]{7,40}", commit):
-                raise f.error(items["commit"][1], f"{sub}.commit", "must be an abbreviated or full git commit id (hex)")
-            if table.find(commit):
-                raise f.error(items["commit"][1], f"{sub}.commit", f"commit {commit} is listed twice")
-        mainline = None
-        if f.scalar(items["mainline"][1], f"{sub}.mainline") is not None:
-            mainline = _mainline(f, items["mainline"][1], f"{sub}.mainline")
-        confirmed, source = _source(f, items, sub)
-        stable = []
-        seen_branches = set()
-        for j, bnode in enumerate(f.sequence(items["stable"][1], f"{sub}.stable") if "stable" in items else []):
-            bsub = f"{sub}.stable[{j}]"
-            b = f.mapping(bnode, bsub, ("branch", "first", "not_in", "confirmed", "source"),
-                          ("branch", "confirmed", "source"))
-            branch = _branch(f, b["branch"][1], f"{bsub}.branch")
-            if branch in seen_branches:
-                raise f.error(b["branch"][1], f"{bsub}.branch", f"branch {branch[0]}.{branch[1]} is listed twice")
-            seen_branches.add(branch)
-            releases = {}
-            for key in ("first", "not_in"):
-                if key in b and f.scalar(b[key][1], f"{bsub}.{key}") is not None:
-                    text = f.string(b[key][1], f"{bsub}.{key}")
-                    rel = _stable_release(f, b[key][1], f"{bsub}.{key}", text)
-                    if rel.branch != branch:
-                        raise f.error(b[key][1], f"{bsub}.{key}", f"{text} is not on the {branch[0]}.{branch[1]} branch")
-                    releases[key] = text
-            bconfirmed, bsource = _source(f, b, bsub)
-            stable.append(BranchFix(branch=branch, first=releases.get("first"), not_in=releases.get("not_in"),
-                                    confirmed=bconfirmed, source=bsource))
-        distros = []
-        for j, dnode in enumerate(f.sequence(items["distributions"][1], f"{sub}.distributions")
-                                  if "distributions" in items else []):
-            dsub = f"{sub}.distributions[{j}]"
-            d = f.mapping(dnode, dsub, ("distro", "kernels", "branch", "status", "first", "not_in", "confirmed",
-                                        "source"), ("distro", "kernels", "status", "confirmed", "source"))
-            distro = f.string(d["distro"][1], f"{dsub}.distro")
-            if distro not in DISTROS:
-                raise f.error(d["distro"][1], f"{dsub}.distro", f"unknown distribution {distro!r}; allowed: "
-                              + ", ".join(DISTROS))
-            status = f.string(d["status"][1], f"{dsub}.status")
-            if status not in DISTRO_STATUSES:
-                raise f.error(d["status"][1], f"{dsub}.status", f"unknown status {status!r}; allowed: "
-                              + ", ".join(DISTRO_STATUSES))
-            branch_d = _branch(f, d["branch"][1], f"{dsub}.branch") if "branch" in d else None
-            releases = {}
-            for key in ("first", "not_in"):
-                if key in d:
-                    text = f.string(d[key][1], f"{dsub}.{key}")
-                    _stable_release(f, d[key][1], f"{dsub}.{key}", text)
-                    releases[key] = text
-            dconfirmed, dsource = _source(f, d, dsub)
-            distros.append(DistroFix(distro=distro, kernels=f.string(d["kernels"][1], f"{dsub}.kernels"),
-                                     status=status, branch=branch_d, first=releases.get("first"),
-                                     not_in=releases.get("not_in"), confirmed=dconfirmed, source=dsource))
-        fixes = tuple(f.strings(items["fixes"][1], f"{sub}.fixes")) if "fixes" in items else ()
-        table.add(FixEntry(commit=commit, subject=f.string(items["subject"][1], f"{sub}.subject"),
-                           mainline=mainline, confirmed=confirmed, source=source, stable=tuple(stable),
-                           distributions=tuple(distros), fixes=fixes, path=f.path,
-                           line=item.start_mark.line + 1))
-    return table
 
 
 def _vmcore(f: RuleFile, node: Node, fieldname: str) -> VmcoreSpec:
