@@ -10,7 +10,7 @@ from ..model import FAIL_LEVELS, MESSAGE_KINDS, REPORT_KINDS
 __all__ = ["COMMANDS", "EVENT_KINDS", "build_parser"]
 
 COMMANDS = ("analyze", "events", "boots", "rules", "vmcore")
-_FORMATS = ("rich", "json", "markdown")
+_FORMATS = ("rich", "json", "markdown", "html")
 #: what ``events --kind`` accepts: every kind the parser emits
 EVENT_KINDS = tuple(REPORT_KINDS) + tuple(MESSAGE_KINDS) + ("message",)
 
@@ -20,7 +20,8 @@ EPILOG = ("commands: analyze (the default: the diagnosis), events (JSON Lines), 
           "capture), rules (the rule packs), vmcore (a crashed kernel's memory); 'snp-triage COMMAND --help'.  "
           "Exit status: 0 no finding at or above --fail-on, 1 findings, 2 usage or input error (also when an "
           "input could be read only in part), 3 every input was empty.")
-_FORMAT_HELP = "output: rich (a terminal report), json (schema in the README), markdown (for a bug or a mail)"
+_FORMAT_HELP = ("output: rich (a terminal report), json (schema in the README), markdown (for a bug or a mail), "
+                "html (one self-contained page: no script, loads nothing)")
 _FAIL_HELP = "lowest severity that makes the exit status 1 (default: error; never: always 0)"
 
 

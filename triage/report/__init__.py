@@ -6,6 +6,9 @@
 ``render``      rich renderables (boot table, finding panels, vmcore tables)
 ``markdown``    the report as Markdown
 ``jsonout``     the report as JSON, events and boots as JSON Lines
+``htmlkit``     a page kit for self-contained HTML (escaping, cards, tables, log lines, timeline);
+                ``htmlstyle`` its stylesheet, ``htmlchart`` counts over time as inline SVG
+``htmlreport``  the report as one HTML page (``htmlvmcore``: its vmcore section)
 ``output``      print a report in the format asked for
 
 Depends on :mod:`triage.engine`, :mod:`triage.rulepack`, :mod:`triage.ingest`,
