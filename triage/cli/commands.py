@@ -117,7 +117,13 @@ def _cmd_vmcore(options: argparse.Namespace) -> int:
     return _status(report, options.fail_on)
 
 
+def _cmd_fleet(options: argparse.Namespace) -> int:
+    from .fleet import run_fleet_command
+
+    return run_fleet_command(options)
+
+
 HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "analyze": _cmd_analyze, "events": _cmd_events, "boots": _cmd_boots, "rules": _cmd_rules,
-    "vmcore": _cmd_vmcore,
+    "vmcore": _cmd_vmcore, "fleet": _cmd_fleet,
 }

@@ -6,18 +6,21 @@ import argparse
 from .. import __version__
 from ..errors import UsageError
 from ..model import FAIL_LEVELS, MESSAGE_KINDS, REPORT_KINDS
+from .fleet import add_fleet_parser
 
 __all__ = ["COMMANDS", "EVENT_KINDS", "build_parser"]
 
-COMMANDS = ("analyze", "events", "boots", "rules", "vmcore")
+COMMANDS = ("analyze", "events", "boots", "rules", "vmcore", "fleet")
 _FORMATS = ("rich", "json", "markdown", "html")
 #: what ``events --kind`` accepts: every kind the parser emits
 EVENT_KINDS = tuple(REPORT_KINDS) + tuple(MESSAGE_KINDS) + ("message",)
 
 USAGE = ("snp-triage [analyze] FILE... [options]\n"
-         "       snp-triage events FILE... | boots FILE... | rules list|show|lint|test | vmcore VMCORE")
+         "       snp-triage events FILE... | boots FILE... | rules list|show|lint|test | vmcore VMCORE\n"
+         "       snp-triage fleet scan PATH... | fleet report")
 EPILOG = ("commands: analyze (the default: the diagnosis), events (JSON Lines), boots (the boots of each "
-          "capture), rules (the rule packs), vmcore (a crashed kernel's memory); 'snp-triage COMMAND --help'.  "
+          "capture), rules (the rule packs), vmcore (a crashed kernel's memory), fleet (many captures: scan into a "
+          "store, report buckets); 'snp-triage COMMAND --help'.  "
           "Exit status: 0 no finding at or above --fail-on, 1 findings, 2 usage or input error (also when an "
           "input could be read only in part), 3 every input was empty.")
 _FORMAT_HELP = ("output: rich (a terminal report), json (schema in the README), markdown (for a bug or a mail), "
@@ -91,4 +94,5 @@ def build_parser() -> dict[str, argparse.ArgumentParser]:
     vmcore.add_argument("--fail-on", choices=FAIL_LEVELS, default="error", help=_FAIL_HELP)
     vmcore.add_argument("--rules", action="append", default=[], metavar="DIR", help="add a custom rule pack")
     parsers["vmcore"] = vmcore
+    add_fleet_parser(parsers, _Parser)
     return parsers

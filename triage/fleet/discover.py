@@ -12,10 +12,11 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from ..errors import UsageError
+from ..errors import InputError, UsageError
+from ..ingest.layouts import recognise
 from .host import host_from_path
-from .layout import capture_sets
-from .names import DEFAULT_EXCLUDES, is_tar_name, skipped_by_name
+from .names import (DEBIAN_DMESG, DEFAULT_EXCLUDES, FEDORA_DMESG, FEDORA_KDUMP_LOG, LAYOUT_HOST_FROM,
+                    is_tar_name, skipped_by_name)
 from .units import Part, Unit, file_chunks, hash_parts
 
 __all__ = ["Discovery", "discover", "expand"]
@@ -79,19 +80,35 @@ def _walk(top: str, root: str | None, found: Discovery, excludes: tuple[str, ...
     for directory, dirnames, filenames in os.walk(top, onerror=lambda e: found.unreadable.append(
             f"{e.filename}: {e.strerror}")):
         dirnames.sort()
-        sets, taken = capture_sets(directory, sorted(filenames), dirnames)
-        for files, host, host_from, layout, prune in sets:
-            unit = _set_unit(directory, files, host, host_from, layout, root, found, seen, hash_captures)
+        capture_set = _capture_set(directory, filenames, dirnames)
+        if capture_set is not None:
+            # a crash directory or a sosreport is one capture set: nothing else in it is a capture
+            dirnames[:] = []
+            unit = _set_unit(directory, capture_set, root, found, seen, hash_captures)
             if unit is not None:
                 yield unit
-            if prune:
-                dirnames[:] = [d for d in dirnames if d not in prune]
+            continue
         for name in sorted(filenames):
-            if name in taken:
-                continue
             unit = _file_unit(os.path.join(directory, name), root, found, seen, hash_captures, excludes=excludes)
             if unit is not None:
                 yield unit
+
+
+#: names that make a directory worth asking triage.ingest.layouts about
+_LAYOUT_NAMES = {FEDORA_DMESG, FEDORA_KDUMP_LOG, "vmcore-dmesg-incomplete.txt", "vmcore", "vmcore.flat",
+                 "vmcore-incomplete"}
+
+
+def _capture_set(directory: str, filenames: list[str], dirnames: list[str]):
+    """The layout a directory has (triage.ingest.layouts), or None for a plain directory."""
+    if not (_LAYOUT_NAMES & set(filenames) or "sos_commands" in dirnames
+            or any(DEBIAN_DMESG.match(n) or n.startswith(("dump.", "dump-incomplete")) for n in filenames)):
+        return None
+    try:
+        found = recognise(directory)
+    except InputError:
+        return None
+    return found if found.kind != "plain file" else None
 
 
 def _identity(path: str, seen: set) -> bool:
@@ -126,23 +143,25 @@ def _file_unit(path: str, root: str | None, found: Discovery, seen: set, hash_ca
     return Unit(kind, path, (Part(path),), host=host, host_from=host_from, seen_at=seen_at, content_hash=content)
 
 
-def _set_unit(directory: str, files: list[str], host: str | None, host_from: str | None, layout: str,
-              root: str | None, found: Discovery, seen: set, hash_captures: bool) -> Unit | None:
-    paths = [os.path.join(directory, f) for f in files]
+def _set_unit(directory: str, capture_set, root: str | None, found: Discovery, seen: set,
+              hash_captures: bool) -> Unit | None:
+    paths = [item.path for item in capture_set.logs if item.path]
     paths = [p for p in paths if _identity(p, seen)]
-    if not paths:
-        return None
+    host, host_from = capture_set.host, LAYOUT_HOST_FROM.get(capture_set.kind)
     if host is None:
-        host, host_from = host_from_path(paths[0], root)
+        host, host_from = host_from_path(directory, root)
+    origin = directory.rstrip(os.sep) + os.sep
     try:
-        seen_at = max(os.path.getmtime(p) for p in paths)
-        content = _hash(paths) if hash_captures else None
+        seen_at = max(os.path.getmtime(p) for p in paths) if paths else os.path.getmtime(directory)
+        content = _hash(paths) if hash_captures and paths else None
     except OSError as exc:
         content, seen_at = None, None
         found.unreadable.append(f"{directory}: {exc.strerror or exc}")
-    origin = directory.rstrip(os.sep) + os.sep if len(paths) > 1 else paths[0]
+    if not paths:  # a dump without its log, an empty sosreport: accounted for, as a failure with its reason
+        content = hash_parts([(0, [("no-log:" + origin).encode("utf-8", "surrogateescape")])])
     return Unit("capture", origin, tuple(Part(p) for p in paths), host=host, host_from=host_from,
-                seen_at=seen_at, content_hash=content, layout=layout)
+                seen_at=seen_at, content_hash=content, layout=capture_set.kind,
+                note="; ".join(capture_set.notes) or None)
 
 
 def _hash(paths: list[str]) -> str:

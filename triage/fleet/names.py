@@ -14,7 +14,7 @@ import fnmatch
 import re
 
 __all__ = ["TAR_SUFFIXES", "is_tar_name", "skipped_by_name", "DEFAULT_EXCLUDES", "FEDORA_DMESG",
-           "FEDORA_KDUMP_LOG", "DEBIAN_DMESG", "crash_dir_host"]
+           "FEDORA_KDUMP_LOG", "DEBIAN_DMESG", "crash_dir_host", "LAYOUT_HOST_FROM"]
 
 TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.xz", ".txz", ".tar.bz2", ".tbz2", ".tar.zst")
 #: names that are no console capture: documents, labels, rule files, pictures, dumps, code
@@ -29,6 +29,10 @@ FEDORA_KDUMP_LOG = "kexec-dmesg.log"
 DEBIAN_DMESG = re.compile(r"^dmesg\.\d{12,14}$")
 #: kdumpctl names the directory <host>-<YYYY-MM-DD-HH:MM[:SS]> (host is an IP address by default)
 _FEDORA_DIR = re.compile(r"^(.+)-\d{4}-\d\d-\d\d-\d\d:\d\d(?::\d\d)?$")
+
+
+#: what a layout's host name came from (triage.ingest.layouts kinds)
+LAYOUT_HOST_FROM = {"kdump-fedora": "crash directory", "kdump-debian": "crash directory", "sosreport": "sosreport"}
 
 
 def is_tar_name(name: str) -> bool:

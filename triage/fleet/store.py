@@ -148,7 +148,7 @@ class Store:
             detail = record.pop("detail", None)
             rows[o.content_hash] = {
                 "content_hash": o.content_hash, "origin": o.origin, "host": o.host, "host_from": o.host_from,
-                "layout": record.pop("layout", None), "seen_at": o.seen_at, "scanned_at": time.time(),
+                "layout": o.layout, "seen_at": o.seen_at, "scanned_at": time.time(),
                 "status": o.status, "reason": o.reason,
                 "transient": bool(o.reason and o.reason.startswith(_TRANSIENT_PREFIX)), "scan_id": scan_id,
                 "pack_hash": pack_hash, "fp_version": record.pop("fp_version", None) or _fp_version(),

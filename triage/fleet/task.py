@@ -17,7 +17,9 @@ from ..ingest import Input
 from ..model import Report
 from ..report.analyze import analyze_inputs
 from ..rulepack import load_rules
-from .archive import iter_member_captures
+from ..ingest.layouts import recognise
+from .archive import MemberGroup, iter_member_captures
+from .names import LAYOUT_HOST_FROM
 from .fingerprint import fingerprint
 from .host import HEAD_BYTES, host_from_text
 from .units import Outcome, Part, Settings, Unit, file_chunks, hash_parts
@@ -42,6 +44,9 @@ def run_unit(unit: Unit, settings: Settings) -> list[Outcome]:
     if unit.kind == "archive":
         return _run_archive(unit, settings)
     content_hash = unit.content_hash
+    if not unit.parts:
+        what = {"sosreport": "the sosreport holds no kernel log"}.get(unit.layout or "", "the crash directory holds no console log")
+        return [_failed(unit, content_hash or _origin_hash(unit), f"{what}{'; ' + unit.note if unit.note else ''}")]
     try:
         if content_hash is None:
             content_hash = hash_parts((os.path.getsize(p.path), file_chunks(p.path)) for p in unit.parts)
@@ -65,7 +70,7 @@ def _origin_hash(unit: Unit) -> str:
 def _failed(unit: Unit, content_hash: str, reason: str, origin: str | None = None) -> Outcome:
     return Outcome(content_hash=content_hash, origin=origin or unit.origin, status="failed",
                    reason=_one_line(reason), host=unit.host, host_from=unit.host_from, seen_at=unit.seen_at,
-                   unit_origin=unit.origin)
+                   layout=unit.layout, unit_origin=unit.origin)
 
 
 def _one_line(text: str) -> str:
@@ -93,7 +98,7 @@ def _diagnosed(unit: Unit, content_hash: str, inputs: list[Input], head: bytes, 
             host, host_from = text_host, text_from
     return Outcome(content_hash=content_hash, origin=origin, status="done", host=host, host_from=host_from,
                    seen_at=seen_at if seen_at is not None else unit.seen_at, record=record_of(report),
-                   unit_origin=unit.origin)
+                   layout=unit.layout, unit_origin=unit.origin)
 
 
 def record_of(report: Report) -> dict[str, Any]:
@@ -148,7 +153,10 @@ def _run_archive(unit: Unit, settings: Settings) -> list[Outcome]:
     path = unit.parts[0].path
     outcomes: list[Outcome] = []
     try:
+        capture_set = _capture_set(path)
         with tarfile.open(path, mode="r:*") as tar:
+            if capture_set is not None:  # a sosreport or a packed crash directory: one capture set
+                return [_run_members(tar, unit, _set_group(tar, unit, capture_set), settings)]
             for group in iter_member_captures(tar, unit):
                 outcomes.append(_run_members(tar, unit, group, settings))
     except (tarfile.TarError, OSError, EOFError) as exc:  # a damaged archive: what was read is kept
@@ -160,11 +168,31 @@ def _run_archive(unit: Unit, settings: Settings) -> list[Outcome]:
     return outcomes
 
 
+def _capture_set(path: str):
+    """What triage.ingest.layouts makes of an archive: a sosreport or crash directory, else None."""
+    try:
+        found = recognise(path)
+    except TriageError:
+        return None
+    return found if found.kind != "plain file" else None
+
+
+def _set_group(tar: tarfile.TarFile, unit: Unit, capture_set) -> MemberGroup:
+    members = [tar.getmember(item.member) for item in capture_set.logs if item.member]
+    mtime = max((float(m.mtime) for m in members), default=unit.seen_at)
+    top = os.path.basename(unit.origin)
+    return MemberGroup(top, members, capture_set.host, LAYOUT_HOST_FROM.get(capture_set.kind) if capture_set.host
+                       else None, mtime, capture_set.kind)
+
+
 def _run_members(tar: tarfile.TarFile, unit: Unit, group, settings: Settings) -> Outcome:
     """One capture made of archive members: read in memory (spooled to temporary files when huge),
     hashed, diagnosed; nothing is written next to the archive."""
     origin = f"{unit.origin}!{group.name}"
     spooled: list[str] = []
+    if not group.members:
+        return _failed(unit, _origin_hash(unit), f"{group.layout or 'the archive'} holds no console log",
+                       origin=origin)
     try:
         if sum(m.size for m in group.members) <= MEMBER_IN_MEMORY:
             blobs = [_member_bytes(tar, m) for m in group.members]

@@ -55,6 +55,7 @@ class Unit:
     content_hash: str | None = None  # computed by the coordinator for captures on disk
     skip: frozenset[str] = frozenset()  # archive members' content hashes already stored (not re-diagnosed)
     layout: str | None = None  # the crash-directory or sosreport layout that grouped the parts
+    note: str | None = None  # what the layout says (an unfinished dump); a set without a log fails with it
 
 
 @dataclass
@@ -69,6 +70,7 @@ class Outcome:
     host_from: str | None = None
     seen_at: float | None = None
     record: dict[str, Any] = field(default_factory=dict)  # the columns and detail the store keeps
+    layout: str | None = None
     unit_origin: str | None = None  # the unit it came from (an archive's members share one)
     skipped: bool = False  # an archive member already stored: not re-diagnosed, nothing to write
 
