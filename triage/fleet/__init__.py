@@ -1,8 +1,8 @@
 """Fleet triage: thousands of captures scanned into a store, bucketed by diagnosis and crash, reported.
 
-``discover``     what a scan finds under its PATHs (directories, globs, archives, crash dirs, sosreports)
+``discover``     what a scan finds under its PATHs (directories, globs, archives; crash dirs and
+                 sosreports through :mod:`triage.ingest.layouts`)
 ``names``        which file names are captures, archives, dumps or noise
-``layout``       crash directories and sosreport trees as capture sets
 ``archive``      captures inside tar archives, read without extracting
 ``host``         the host of a capture, from its text or its path
 ``units``        the work as plain data: Unit in, Outcome out

@@ -16,7 +16,7 @@ from typing import Any
 from ..errors import UsageError
 from .overrides import SPLIT_FACETS, Override
 
-__all__ = ["BucketRow", "Drilldown", "FleetReport", "build_report", "parse_since", "FLEET_SCHEMA", "DAY"]
+__all__ = ["BucketRow", "Drilldown", "FleetReport", "build_report", "parse_since", "FLEET_SCHEMA", "DAY", "names_text", "fix_text"]
 
 #: version of the fleet report's JSON
 FLEET_SCHEMA = 1
@@ -100,6 +100,18 @@ class FleetReport:
                 "host": self.host, "captures": self.total, "statuses": self.statuses,
                 "buckets": [b.to_dict() for b in self.buckets], "failures": self.failures,
                 "bucket_moves": self.moves, "drilldown": self.drilldown.to_dict() if self.drilldown else None}
+
+
+def names_text(values: list[str], total: int | None = None) -> str:
+    """The first LIST_NAMES of a bucket's hosts or kernels, and how many more."""
+    shown = ", ".join(values[:LIST_NAMES])
+    more = (total if total is not None else len(values)) - min(len(values), LIST_NAMES)
+    return shown + (f" (+{more})" if more > 0 else "")
+
+
+def fix_text(bucket: BucketRow) -> str:
+    """A bucket's fix verdicts with their counts."""
+    return ", ".join(f"{status} {count}" for status, count in bucket.fix.items())
 
 
 def _iso(stamp: float | None) -> str | None:

@@ -63,6 +63,10 @@ _LOCKDEP_DEADLOCK = re.compile(r"^WARNING: possible (?:circular locking dependen
 #: a KASAN report's access kind, from its second line ("Read of size 8 at addr ...", mm/kasan/report.c
 #: print_error_description()): a read and a write past one object are two failures
 _KASAN_ACCESS = re.compile(r"\b(Read|Write) of size \d+")
+#: a WARN() in library code is about its caller's misuse, not the library: lib/ holds the generic
+#: helpers (lib/refcount.c refcount_warn_saturate(), lib/debugobjects.c debug_print_object(),
+#: lib/kobject.c kobject_add_internal(), lib/list_debug.c) whose warnings name what was done to them
+_LIBRARY_WARNING = re.compile(r"^WARNING at lib/")
 _RCU_STALL = re.compile(r"^(?:rcu: )?INFO: rcu_\w+ (?:self-detected stall on CPU|detected stalls? on CPUs/tasks:?)")
 
 
@@ -188,13 +192,13 @@ def _stack_tokens(event: Event) -> tuple[str, ...]:
 
 
 def crash_signature(event: Event, trace: Event | None = None) -> CrashSignature:
-    """The signature of one kernel report event; ``trace`` is the call trace printed right after a
-    report that carries none of its own (an RCU stall's backtrace), its guilty function and frames
-    stand in for the report's."""
+    """The signature of one kernel report event; ``trace`` is the call trace printed right after it
+    (an RCU stall's backtrace, a WARNING's stack printed apart): its frames stand in for a report
+    that has none, its guilty function for a report that names none."""
     title = event.fields.get("title") or event.kind
     guilty_raw = event.fields.get("guilty_function")
-    if trace is not None and not guilty_raw:
-        guilty_raw = trace.fields.get("guilty_function")
+    if trace is not None and (not guilty_raw or not event.fields.get("frames")):
+        guilty_raw = guilty_raw or trace.fields.get("guilty_function")
         event = Event(event.kind, event.source, event.boot, event.line, event.end_line, event.text,
                       event.timestamp, fields={**trace.fields, **{k: v for k, v in event.fields.items() if v}})
     guilty = normalize_function(guilty_raw) if guilty_raw else None
@@ -206,8 +210,10 @@ def crash_signature(event: Event, trace: Event | None = None) -> CrashSignature:
     if "KASAN: " in klass and not klass.endswith(("Read", "Write")):
         access = next((m.group(1) for m in map(_KASAN_ACCESS.search, event.text[:6]) if m), None)
         klass = f"{klass} {access}" if access else klass
-    readable = f"{klass} in {guilty}" if guilty else klass
     frames = _stack_tokens(event)
+    if guilty and _LIBRARY_WARNING.match(klass):
+        guilty = _caller_of(guilty, frames) or guilty
+    readable = f"{klass} in {guilty}" if guilty else klass
     facets = {name: event.fields.get(name) for name in ("cpu", "pid", "comm", "tainted", "release")
               if event.fields.get(name) is not None}
     if event.timestamp is not None:
@@ -215,6 +221,15 @@ def crash_signature(event: Event, trace: Event | None = None) -> CrashSignature:
     return CrashSignature(kind=event.kind, klass=klass, guilty=guilty, title=readable, frames=frames,
                           stack_hash=_short_hash(*frames) if frames else "-", line=event.line, boot=event.boot,
                           facets=facets)
+
+
+def _caller_of(function: str, frames: tuple[str, ...]) -> str | None:
+    """The first hashed frame below ``function`` (module token dropped), or None."""
+    names = [f.split(" [", 1)[0] for f in frames]
+    if function not in names:
+        return None
+    below = names[names.index(function) + 1:]
+    return below[0] if below else None
 
 
 def diagnosis_key(report: Report) -> Diagnosis | None:
@@ -231,12 +246,15 @@ _TRACE_GAP = 80
 
 
 def _with_traces(events: list[Event]):
-    """Each event with the call trace that follows it closely in the same boot and source (or None)."""
+    """Each event with the stack printed for it apart, if any: the next call trace, or the panic that
+    panic_on_warn raised carrying the WARNING's stack (kernel/panic.c __warn() -> panic()), in the same
+    boot and source within _TRACE_GAP lines."""
     reports = [e for e in events if e.kind in _PRIMARY_KINDS]
     for i, event in enumerate(reports):
         trace = None
         for later in reports[i + 1:i + 4]:
-            if (later.kind == "call_trace" and later.boot == event.boot and later.source == event.source
+            if (later.kind in ("call_trace", "kernel_panic") and later.fields.get("frames")
+                    and later.boot == event.boot and later.source == event.source
                     and later.line - event.end_line <= _TRACE_GAP):
                 trace = later
                 break

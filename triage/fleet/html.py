@@ -10,8 +10,7 @@ from datetime import date
 
 from ..report.htmlchart import svg_timeseries
 from ..report.htmlkit import Card, Html, badge, banner, cards, document, kv, linkify, log_lines, section, table, tag
-from .buckets import FleetReport, _iso
-from .render import _fix, _names
+from .buckets import FleetReport, _iso, fix_text as _fix, names_text as _names
 
 __all__ = ["fleet_html", "CHART_BUCKETS"]
 

@@ -14,21 +14,11 @@ from rich.text import Text
 
 from ..report.jsonout import json_text
 from ..report.render import console
-from .buckets import BucketRow, FleetReport, LIST_NAMES, _iso
+from .buckets import FleetReport, _iso, fix_text as _fix, names_text as _names
 
 __all__ = ["render_fleet", "fleet_markdown", "FLEET_FORMATS"]
 
 FLEET_FORMATS = ("rich", "json", "markdown", "html")
-
-
-def _names(values: list[str], total: int | None = None) -> str:
-    shown = ", ".join(values[:LIST_NAMES])
-    more = (total if total is not None else len(values)) - min(len(values), LIST_NAMES)
-    return shown + (f" (+{more})" if more > 0 else "")
-
-
-def _fix(b: BucketRow) -> str:
-    return ", ".join(f"{status} {count}" for status, count in b.fix.items())
 
 
 def _window(report: FleetReport) -> str:
