@@ -305,3 +305,32 @@ def test_markdown_and_rich_reports(fleet, tmp_path, capsys, monkeypatch):
     assert md.startswith("# Fleet report") and "| SNP-KDUMP-CWB-TIMEOUT (kdump kernel) | 2 |" in md
     assert main(["fleet", "report", "--db", str(tmp_path / "f.db")]) == 0
     assert "SNP-KDUMP-CWB-TIMEOUT" in capsys.readouterr().out
+
+
+def test_sosreport_tree_and_tarball_are_one_capture_each_with_their_host(tmp_path):
+    import io
+    import tarfile
+
+    top = tmp_path / "sos"
+    tree = top / "sosreport-node9-2026-12-01-abcdef"
+    (tree / "sos_commands" / "kernel").mkdir(parents=True)
+    (tree / "sos_commands" / "kernel" / "dmesg").write_bytes(FOUNDING.read_bytes())
+    (tree / "etc").mkdir()
+    (tree / "etc" / "os-release").write_text("ID=fedora\n")  # not a capture: the sosreport is one set
+    (tree / "hostname").write_text("node9.example.org\n")
+    data = (ROOT / "samples" / "qemu-amd-iommu-kdump-6.1.log").read_bytes()
+    with tarfile.open(top / "sosreport-node10-2026-12-02-fedcba.tar.xz", "w:xz") as tar:
+        info = tarfile.TarInfo("sosreport-node10-2026-12-02-fedcba/sos_commands/kernel/dmesg")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+        info = tarfile.TarInfo("sosreport-node10-2026-12-02-fedcba/sos_commands/block/lsblk")
+        info.size = 4
+        tar.addfile(info, io.BytesIO(b"sda\n"))
+    store = open_store(str(tmp_path / "f.db"))
+    summary = scan([str(top)], store, jobs=1)
+    store.close()
+    rows = {r["host"]: r for r in _rows(tmp_path / "f.db")}
+    assert (summary.found, summary.diagnosed) == (2, 2)
+    assert rows["node9.example.org"]["layout"] == "sosreport" and rows["node9.example.org"]["host_from"] == "sosreport"
+    assert rows["node9.example.org"]["rule_id"] == "SNP-KDUMP-CWB-TIMEOUT"
+    assert rows["node10"]["layout"] == "sosreport" and rows["node10"]["origin"].endswith("/sosreport-node10-2026-12-02-fedcba.tar.xz")

@@ -13,6 +13,7 @@ Every unit handed in comes out exactly once, as outcomes or as failures.
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -47,11 +48,20 @@ def _died(unit: Unit, detail: str) -> list[Outcome]:
     return [_failed(unit, unit.content_hash or _origin_hash(unit), f"{WORKER_DIED} ({detail})")]
 
 
+def _quiet_worker() -> None:
+    """Pool workers leave Ctrl-C to the coordinator, which writes what it has and stops them."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _pool(jobs: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=jobs, initializer=_quiet_worker)
+
+
 def run_pool(units: Sequence[Unit], settings: Settings, jobs: int) -> Iterator[tuple[Unit, list[Outcome]]]:
     """Run the units on a local process pool, at most jobs*2 batches in flight."""
     work = batches(units, jobs)
     work.reverse()
-    pool = ProcessPoolExecutor(max_workers=jobs)
+    pool = _pool(jobs)
     flight: dict[Future, list[Unit]] = {}
     suspects: list[Unit] = []
     try:
@@ -77,7 +87,7 @@ def run_pool(units: Sequence[Unit], settings: Settings, jobs: int) -> Iterator[t
                 pool.shutdown(wait=False, cancel_futures=True)
                 yield from _one_by_one(suspects, settings)
                 suspects = []
-                pool = ProcessPoolExecutor(max_workers=jobs)
+                pool = _pool(jobs)
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
 
@@ -85,7 +95,7 @@ def run_pool(units: Sequence[Unit], settings: Settings, jobs: int) -> Iterator[t
 def _one_by_one(units: list[Unit], settings: Settings) -> Iterator[tuple[Unit, list[Outcome]]]:
     """The units that were in flight when a worker died, each alone in a fresh process."""
     for unit in units:
-        pool = ProcessPoolExecutor(max_workers=1)
+        pool = _pool(1)
         try:
             results = pool.submit(run_batch, [unit], settings).result()
             yield unit, results[0]

@@ -180,15 +180,14 @@ def _capture_set(path: str):
 def _set_group(tar: tarfile.TarFile, unit: Unit, capture_set) -> MemberGroup:
     members = [tar.getmember(item.member) for item in capture_set.logs if item.member]
     mtime = max((float(m.mtime) for m in members), default=unit.seen_at)
-    top = os.path.basename(unit.origin)
-    return MemberGroup(top, members, capture_set.host, LAYOUT_HOST_FROM.get(capture_set.kind) if capture_set.host
+    return MemberGroup("", members, capture_set.host, LAYOUT_HOST_FROM.get(capture_set.kind) if capture_set.host
                        else None, mtime, capture_set.kind)
 
 
 def _run_members(tar: tarfile.TarFile, unit: Unit, group, settings: Settings) -> Outcome:
     """One capture made of archive members: read in memory (spooled to temporary files when huge),
     hashed, diagnosed; nothing is written next to the archive."""
-    origin = f"{unit.origin}!{group.name}"
+    origin = f"{unit.origin}!{group.name}" if group.name else unit.origin  # a set is the archive itself
     spooled: list[str] = []
     if not group.members:
         return _failed(unit, _origin_hash(unit), f"{group.layout or 'the archive'} holds no console log",
