@@ -110,7 +110,8 @@ def one_scan(args: argparse.Namespace) -> None:
         client.close()
         cluster.close()
     size = sum(os.path.getsize(args.db + s) for s in ("", "-wal", "-shm") if os.path.exists(args.db + s))
-    print(json.dumps({"seconds": seconds, "diagnosed": summary.diagnosed, "failed": summary.failed,
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    print(json.dumps({"seconds": seconds, "cpu": usage.ru_utime + usage.ru_stime, "diagnosed": summary.diagnosed, "failed": summary.failed,
                       "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "bytes": size}))
 
 
@@ -152,6 +153,10 @@ def throughput(count: int, runs: int) -> None:
     print(f"  Dask vs -j2 pool      {slower:.2f}x slower   target <= 1.3x   {'ok' if slower <= 1.3 else 'MISSED'}")
     print(f"  coordinator peak RSS  {rss:.0f} MB   target <= 200 MB   {'ok' if rss <= 200 else 'MISSED'}")
     print(f"  store bytes/capture   {per_capture:.0f} B (SQLite file with its WAL)")
+    coordinator = statistics.median(r["cpu"] for r in results["j2"]) / count * 1000
+    print(f"  coordinator CPU       {coordinator:.2f} ms/capture at -j2 (start-up included), against "
+          f"{med['j1'] / count * 1000:.2f} ms/capture of wall time at -j1: what bounds -j2 is cores, not the "
+          f"coordinator; load average when done {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
 def main() -> None:

@@ -48,7 +48,8 @@ def test_dask_cluster_with_a_worker_killed_accounts_for_every_capture_once(tmp_p
                 killed.append(pids[0])
 
         store = open_store(str(tmp_path / "f.db"))
-        summary = scan([str(corpus)], store, scheduler=client, progress=kill_one)
+        # by address, as --scheduler tcp://HOST:PORT gives it: the scan connects its own client
+        summary = scan([str(corpus)], store, scheduler=cluster.scheduler_address, progress=kill_one)
         rows = store.rows(("done", "failed", "pending"))
         store.close()
     assert killed, "the worker was not killed"

@@ -121,11 +121,13 @@ def run_dask(units: Sequence[Unit], settings: Settings, scheduler: str | object,
         raise UsageError(f"snp-triage fleet scan: --scheduler {scheduler}: cannot connect: {exc}") from None
     workers = max(1, len(client.scheduler_info().get("workers", {})) or jobs)
     try:
-        futures = {}
+        futures: dict = {}
+        tries: dict[int, int] = {}
         for batch in batches(units, workers):
             # pure=False: two batches with equal units are still two tasks (each unit is accounted once)
             futures[client.submit(run_batch, batch, settings, pure=False)] = batch
-        for future in as_completed(list(futures)):
+        queue = as_completed(list(futures))
+        for future in queue:
             batch = futures.pop(future)
             try:
                 results = future.result()
@@ -133,6 +135,14 @@ def run_dask(units: Sequence[Unit], settings: Settings, scheduler: str | object,
                 results = [_died(u, f"Dask KilledWorker: {_short(exc)}") for u in batch]
             except FutureCancelledError:
                 results = [_died(u, "Dask cancelled the task") for u in batch]
+            except Exception as exc:  # the connection to a dying worker broke: once more, then a failure
+                if tries.get(id(batch), 0) < 1:
+                    tries[id(batch)] = 1
+                    again = client.submit(run_batch, batch, settings, pure=False)
+                    futures[again] = batch
+                    queue.add(again)
+                    continue
+                results = [_died(u, f"Dask: {type(exc).__name__}: {_short(exc)}") for u in batch]
             yield from zip(batch, results)
     finally:
         if own:

@@ -49,7 +49,7 @@ _SPACES = re.compile(r"\s+")
 #: lib/smp_processor_id.c check_preemption_disabled()), x86's non-canonical note (arch/x86/kernel/traps.c)
 _VARIABLE = (
     re.compile(r"\[ *\d+\.\d+\]"),
-    re.compile(r" ?(?:\[[^\]]*\]|\{[^}]*\}|\([^)]*\))"),
+    re.compile(r"(?<=\S)(?: (?:\[[^\]]*\]|\([^)]*\))|\{[^}]*\})"),  # a title that is "[ BUG: ... ]" stays
     re.compile(r" in [\w.$]+\+(?:0x)?[0-9a-f]+/(?:0x)?[0-9a-f]+"),
     re.compile(r" at addr \S+"),
     re.compile(r": \S+/\d+(?:/\S+)?$"),
@@ -63,10 +63,14 @@ _LOCKDEP_DEADLOCK = re.compile(r"^WARNING: possible (?:circular locking dependen
 #: a KASAN report's access kind, from its second line ("Read of size 8 at addr ...", mm/kasan/report.c
 #: print_error_description()): a read and a write past one object are two failures
 _KASAN_ACCESS = re.compile(r"\b(Read|Write) of size \d+")
-#: a WARN() in library code is about its caller's misuse, not the library: lib/ holds the generic
-#: helpers (lib/refcount.c refcount_warn_saturate(), lib/debugobjects.c debug_print_object(),
-#: lib/kobject.c kobject_add_internal(), lib/list_debug.c) whose warnings name what was done to them
-_LIBRARY_WARNING = re.compile(r"^WARNING at lib/")
+#: a WARN() in library code or in an API's argument checks is about its caller's misuse, not the
+#: library: lib/ holds the generic helpers (lib/refcount.c refcount_warn_saturate(), lib/debugobjects.c
+#: debug_print_object(), lib/kobject.c kobject_add_internal(), lib/list_debug.c); usb_submit_urb()
+#: warns of a caller's bogus pipe type (drivers/usb/core/urb.c), kmalloc_slab() of a size no cache
+#: holds (mm/slab_common.c), __flush_work() of a work item never initialised (kernel/workqueue.c),
+#: register_lock_class() of a lock key a caller set wrong (kernel/locking/lockdep.c)
+_LIBRARY_WARNING = re.compile(r"^WARNING at (?:lib/|drivers/usb/core/urb\.c|mm/slab_common\.c|kernel/workqueue\.c"
+                              r"|kernel/locking/lockdep\.c)")
 _RCU_STALL = re.compile(r"^(?:rcu: )?INFO: rcu_\w+ (?:self-detected stall on CPU|detected stalls? on CPUs/tasks:?)")
 
 
@@ -224,11 +228,10 @@ def crash_signature(event: Event, trace: Event | None = None) -> CrashSignature:
 
 
 def _caller_of(function: str, frames: tuple[str, ...]) -> str | None:
-    """The first hashed frame below ``function`` (module token dropped), or None."""
+    """The first hashed frame below ``function`` (module token dropped); when the function itself is
+    not among them (an unreliable "? " frame, or printed apart), the first hashed frame."""
     names = [f.split(" [", 1)[0] for f in frames]
-    if function not in names:
-        return None
-    below = names[names.index(function) + 1:]
+    below = names[names.index(function) + 1:] if function in names else names
     return below[0] if below else None
 
 
