@@ -2,9 +2,11 @@
 
 Checked from the source with ``ast`` (lazy imports inside functions count too):
 
-    cli -> fleet -> report -> engine -> rulepack -> model
-                  \\        \\-> ingest  -> model
-                   \\-> vmcore -> model
+    cli -> preflight -> report -> engine -> rulepack -> model
+    cli -> fleet     -> report       \\-> ingest  -> model
+                              \\-> vmcore -> model
+
+(preflight and fleet sit above report: they may use everything below, only cli imports them)
 """
 from __future__ import annotations
 
@@ -25,9 +27,11 @@ ALLOWED = {
     "vmcore": {"model", "errors", "paths"},
     "engine": {"rulepack", "ingest", "model", "errors", "paths"},
     "report": {"engine", "rulepack", "ingest", "vmcore", "model", "errors", "paths"},
+    "preflight": {"report", "engine", "rulepack", "ingest", "model", "errors", "paths"},
     # fleet triage sits above the report stage: it diagnoses with it, nothing but the CLI imports it
     "fleet": {"report", "engine", "rulepack", "ingest", "model", "errors", "paths", "__init__"},
-    "cli": {"fleet", "report", "engine", "rulepack", "ingest", "vmcore", "model", "errors", "paths", "__init__"},
+    "cli": {"preflight", "fleet", "report", "engine", "rulepack", "ingest", "vmcore", "model", "errors", "paths",
+            "__init__"},
     "__init__": {"report", "engine", "rulepack", "ingest", "vmcore", "model", "errors", "paths"},
     "__main__": {"cli"},
 }

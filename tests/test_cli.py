@@ -111,7 +111,7 @@ def test_garbage_text_and_huge_lines_do_not_fail(tmp_path):
 def test_boots_json_schema():
     result = run("boots", "--json", str(QEMU_LOG))
     boots = [json.loads(line) for line in result.stdout.decode().splitlines()]
-    assert [b["schema"] for b in boots] == [2, 2]  # schema 2 since findings carry confidence
+    assert [b["schema"] for b in boots] == [3, 3]  # schema 3 since boots carry platform facts
     assert {"index", "first_line", "last_line", "release", "command_line", "role", "hardware", "ended"} <= set(boots[0])
 
 

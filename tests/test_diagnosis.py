@@ -60,7 +60,8 @@ def test_root_cause_is_the_cwb_timeout(founding):
 
 def test_healthy_kdump_has_no_snp_finding():
     report = analyze([str(QEMU_LOG)])
-    assert [f.rule_id for f in report.findings] == ["GENERIC-PANIC"]
+    # the deliberate sysrq crash and the kdump kernel saving its dump: nothing about SNP
+    assert [f.rule_id for f in report.findings] == ["SYSRQ-CRASH", "KDUMP-DUMP-SAVED"]
     assert report.findings[0].lines == [403]
 
 
@@ -68,7 +69,9 @@ def test_healthy_epyc_boot_has_no_finding():
     from .conftest import shared
 
     log = next(shared("corpus", "real-dev").glob("038*.log"))
-    assert analyze([str(log)]).findings == []
+    # a healthy boot; its one fact worth saying: "ccp 0000:03:00.5: SEV: memory encryption not enabled by BIOS"
+    findings = analyze([str(log)]).findings
+    assert [(f.rule_id, f.severity) for f in findings] == [("SEV-NOT-ENABLED-BY-BIOS", "info")]
 
 
 def test_quality_notes(founding):
@@ -80,7 +83,7 @@ def test_json_report_schema():
     result = run(str(FOUNDING), "--format", "json")
     assert result.returncode == 1
     data = json.loads(result.stdout)
-    assert data["schema"] == 2 and data["root_cause"] == "SNP-KDUMP-CWB-TIMEOUT"
+    assert data["schema"] == 3 and data["root_cause"] == "SNP-KDUMP-CWB-TIMEOUT"
     assert [b["role"] for b in data["sources"][0]["boots"]] == ["unknown", "kdump", "kdump"]
     cwb = next(f for f in data["findings"] if f["rule_id"] == "SNP-KDUMP-CWB-TIMEOUT")
     assert cwb["fix"]["status"] == "not fixed" and cwb["boot"] == 1
@@ -100,7 +103,8 @@ def test_rich_report_without_colour_when_piped():
     assert "SNP-KDUMP-CWB-TIMEOUT" in result.stdout and "not fixed" in result.stdout
 
 
-@pytest.mark.parametrize("fail_on, code", [("error", 1), ("critical", 0), ("never", 0), ("info", 1)])
+# a kdump test that worked (a deliberate sysrq crash, the dump saved): info findings only
+@pytest.mark.parametrize("fail_on, code", [("error", 0), ("warning", 0), ("critical", 0), ("never", 0), ("info", 1)])
 def test_fail_on_levels(fail_on, code):
     assert run(str(QEMU_LOG), "--format", "json", "--fail-on", fail_on).returncode == code
 

@@ -23,7 +23,7 @@ def events():
 
 def test_every_event_carries_the_common_fields(events):
     for event in events:
-        assert event["schema"] == 2
+        assert event["schema"] == 3
         for key in ("kind", "source", "boot", "line", "end_line", "text", "timestamp", "level", "caller", "subsystem"):
             assert key in event
 

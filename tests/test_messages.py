@@ -127,6 +127,20 @@ EXAMPLES = [
     ("kernel", "amd_iommu_report_page_fault: 96 callbacks suppressed", "callbacks_suppressed",
      {"function": "amd_iommu_report_page_fault", "count": 96}),
     ("kernel", "Interrupts enabled after amd_iommu_resume+0x0/0x40", "irqs_enabled_after_resume", {}),
+    # what a boot ran on (real lines: tests/corpus/real/149, 292, 230, 298)
+    ("kernel", "smpboot: CPU0: AMD EPYC 7601 32-Core Processor (family: 0x17, model: 0x1, stepping: 0x2)",
+     "cpu_identity", {"cpu_name": "AMD EPYC 7601 32-Core Processor", "cpu_family": 0x17}),
+    ("kernel", "smpboot: CPU0: Intel(R) Core(TM) Ultra 5 125H (family: 0x6, model: 0xaa, stepping: 0x4)",
+     "cpu_identity", {"cpu_name": "Intel(R) Core(TM) Ultra 5 125H", "cpu_family": 6}),
+    ("kernel", "smpboot: CPU0: Intel(R) Core(TM) Ultra 7", "cpu_identity", {"cpu_name": "Intel(R) Core(TM) Ultra 7"}),
+    ("kernel", "Booting Linux on physical CPU 0x0000000000 [0x610f0000]", "arm_boot_cpu", {}),
+    ("kernel", "Hypervisor detected: KVM", "hypervisor_detected", {"hypervisor": "KVM"}),
+    # the kdump tools' outcome (real lines: tests/corpus/real/248, 232, samples/qemu-amd-iommu-kdump-6.1.log)
+    ("kdump", "saving vmcore complete", "dump_saved", {}),
+    ("kdump", "The dumpfile is saved to /mnt/out/vmcore.kdump.tmp.", "dump_saved", {"dump_path": "/mnt/out/vmcore.kdump.tmp"}),
+    ("kdump", "kdump.sh[297]: kdump: saving vmcore failed, _exitcode:1", "dump_failed", {}),
+    ("kdump", "kdump.sh[297]: kdump: saving vmcore-dmesg.txt failed", "dmesg_failed", {}),
+    ("kdump", "kdump: saving vmcore-dmesg.txt complete", "dmesg_saved", {}),
     ("platform", "[drm ERROR :psp_hw_init] PSP firmware loading failed", "gpu_psp_error", {}),
     ("platform", "hpsa 0000:02:00.0: DMAR: 32bit DMA uses non-identity mapping", "dmar_message", {}),
     # other platforms' messages, from the real captures in tests/corpus/real/ (108, 109, 116-122, 131, 140-145)

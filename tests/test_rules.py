@@ -293,8 +293,10 @@ def test_fixture(rule_id, path):
     from triage.engine import match
     from triage.ingest import read_capture
     from triage.engine import load_vmcore_facts
-    rule = {r.id: r for r in load_rules()}[rule_id]
-    findings = [f for f in match([read_capture(str(path))], [rule], vmcore=load_vmcore_facts(path))
+    rules = load_rules()
+    rule = {r.id: r for r in rules}[rule_id]
+    peers = [rule] + [r for r in rules if r.id in rule.superseded_by]  # as 'rules test' runs it
+    findings = [f for f in match([read_capture(str(path))], peers, vmcore=load_vmcore_facts(path))
                 if f.rule_id == rule_id]
     if path.name.startswith("positive"):
         assert findings, f"{path.name}: expected {rule_id}"

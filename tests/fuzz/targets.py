@@ -10,7 +10,9 @@ Each target feeds ``data`` to the public library API and checks the contract:
   input, and every line is either in an event's text or counted as plain;
 * JSON output is RFC 8259 (no NaN/Infinity);
 * rich output never crashes, and input text never turns into rich markup or
-  emoji (the report rendered with markup and emoji off must read the same).
+  emoji (the report rendered with markup and emoji off must read the same);
+* HTML output is well formed and holds only the page kit's elements and
+  attributes (tests/htmlcheck.py): input text never turns into markup.
 
 A broken contract raises :class:`AssertionError` whose message starts with a
 short category (``lines:``, ``json:``, ``markup:``, ``slow:``, ``errorline:``...),
@@ -43,7 +45,9 @@ from triage import (
 )
 from triage.errors import InputError, RuleError, TriageError, VmcoreError
 from triage.report.jsonout import json_line, report_json
+from triage.report.htmlreport import report_html
 from triage.report.markdown import report_markdown
+from tests.htmlcheck import check_page
 from triage.report.render import report_renderable
 
 try:
@@ -310,6 +314,10 @@ def _check_report(report: triage.Report, what: str, data: bytes, text: bytes | N
                 f"lines: report says {source['total_lines']} lines, the input has {expected}")
     markdown = report_markdown(report)
     assert isinstance(markdown, str), "markdown: not a string"
+    try:  # well formed, only the kit's elements and attributes: no input text became markup
+        check_page(report_html(report))
+    except AssertionError as exc:
+        raise AssertionError(f"html: {exc}") from None
     _check_rich(report_renderable, report, text if text is not None else data)
 
 

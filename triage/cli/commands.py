@@ -92,6 +92,12 @@ def _why_not(report, options: argparse.Namespace) -> int:
         sys.stdout.write(json_text(explanation.to_dict()) + "\n")
     elif options.format == "markdown":
         sys.stdout.write("```\n" + str(explanation) + "\n```\n")
+    elif options.format == "html":
+        from ..report.htmlkit import document, tag
+
+        page = document(f"snp-triage --why-not {options.why_not}", tag("pre", str(explanation), class_="log"))
+        sys.stdout.flush()
+        sys.stdout.buffer.write(page.encode("utf-8", "replace"))
     else:
         sys.stdout.write(str(explanation) + "\n")
     return EXIT_OK if explanation.matched else EXIT_FINDINGS
@@ -123,7 +129,16 @@ def _cmd_fleet(options: argparse.Namespace) -> int:
     return run_fleet_command(options)
 
 
+def _cmd_preflight(options: argparse.Namespace) -> int:
+    from ..preflight import run_preflight
+    from ..preflight.render import render_preflight
+
+    report = run_preflight(options.root, dmesg=options.dmesg, rule_dirs=options.rules)
+    render_preflight(report, options.format)
+    return EXIT_FINDINGS if report.fails(options.fail_on) else EXIT_OK
+
+
 HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "analyze": _cmd_analyze, "events": _cmd_events, "boots": _cmd_boots, "rules": _cmd_rules,
-    "vmcore": _cmd_vmcore, "fleet": _cmd_fleet,
+    "vmcore": _cmd_vmcore, "preflight": _cmd_preflight, "fleet": _cmd_fleet,
 }

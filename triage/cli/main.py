@@ -1,4 +1,4 @@
-"""Command line: ``snp-triage [analyze] FILE...``, ``events``, ``boots``, ``rules``, ``vmcore``.
+"""Command line: ``snp-triage [analyze] FILE...``, ``events``, ``boots``, ``rules``, ``vmcore``, ``preflight``.
 
 Exit status: 0 nothing at or above --fail-on, 1 findings, 2 usage or input
 error. Every error the user can cause ends in one line on stderr, never a

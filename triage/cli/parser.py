@@ -6,21 +6,24 @@ import argparse
 from .. import __version__
 from ..errors import UsageError
 from ..model import FAIL_LEVELS, MESSAGE_KINDS, REPORT_KINDS
+from ..preflight.model import FAIL_ON
 from .fleet import add_fleet_parser
 
-__all__ = ["COMMANDS", "EVENT_KINDS", "build_parser"]
+__all__ = ["COMMANDS", "EVENT_KINDS", "PREFLIGHT_FAIL_ON", "build_parser"]
 
-COMMANDS = ("analyze", "events", "boots", "rules", "vmcore", "fleet")
+COMMANDS = ("analyze", "events", "boots", "rules", "vmcore", "preflight", "fleet")
 _FORMATS = ("rich", "json", "markdown", "html")
 #: what ``events --kind`` accepts: every kind the parser emits
 EVENT_KINDS = tuple(REPORT_KINDS) + tuple(MESSAGE_KINDS) + ("message",)
+#: what ``preflight --fail-on`` accepts
+PREFLIGHT_FAIL_ON = FAIL_ON
 
 USAGE = ("snp-triage [analyze] FILE... [options]\n"
          "       snp-triage events FILE... | boots FILE... | rules list|show|lint|test | vmcore VMCORE\n"
-         "       snp-triage fleet scan PATH... | fleet report")
+         "       snp-triage preflight [--root DIR] | fleet scan PATH... | fleet report")
 EPILOG = ("commands: analyze (the default: the diagnosis), events (JSON Lines), boots (the boots of each "
-          "capture), rules (the rule packs), vmcore (a crashed kernel's memory), fleet (many captures: scan into a "
-          "store, report buckets); 'snp-triage COMMAND --help'.  "
+          "capture), rules (the rule packs), vmcore (a crashed kernel's memory), preflight (will this host's kdump "
+          "work?), fleet (many captures: scan into a store, report buckets); 'snp-triage COMMAND --help'.  "
           "Exit status: 0 no finding at or above --fail-on, 1 findings, 2 usage or input error (also when an "
           "input could be read only in part), 3 every input was empty.")
 _FORMAT_HELP = ("output: rich (a terminal report), json (schema in the README), markdown (for a bug or a mail), "
@@ -94,5 +97,20 @@ def build_parser() -> dict[str, argparse.ArgumentParser]:
     vmcore.add_argument("--fail-on", choices=FAIL_LEVELS, default="error", help=_FAIL_HELP)
     vmcore.add_argument("--rules", action="append", default=[], metavar="DIR", help="add a custom rule pack")
     parsers["vmcore"] = vmcore
+
+    preflight = _Parser(prog="snp-triage preflight",
+                        description="Before the crash: will this SEV-SNP host's kdump work? Reads the host (or a "
+                                    "collected tree) read-only. Exit status: 0 nothing at or above --fail-on, 1 a "
+                                    "check fails or is at risk, 2 usage error or unreadable --root.")
+    preflight.add_argument("--root", default="/", metavar="DIR",
+                           help="read a sosreport or a copied /proc, /sys, /etc tree instead of this host")
+    preflight.add_argument("--dmesg", action="append", default=[], metavar="FILE",
+                           help="this boot's kernel log ('dmesg' or 'journalctl -k' output; default: the tree's "
+                                "sos_commands/kernel/dmesg or /var/log/dmesg, else /dev/kmsg on a live host)")
+    preflight.add_argument("--format", choices=_FORMATS[:3], default="rich", help="output: rich, json or markdown")
+    preflight.add_argument("--fail-on", choices=PREFLIGHT_FAIL_ON, default="risk",
+                           help="lowest check verdict that makes the exit status 1 (default: risk; never: always 0)")
+    preflight.add_argument("--rules", action="append", default=[], metavar="DIR", help="add a custom rule pack")
+    parsers["preflight"] = preflight
     add_fleet_parser(parsers, _Parser)
     return parsers

@@ -61,6 +61,7 @@ class EventIndex:
         self._cache: dict[tuple[str, ScopeKey], list[Event]] = {}
         self._lines_cache: dict[int, list[int]] = {}
         self._field_index: dict[tuple, dict[Any, list[Event]]] = {}
+        self.platform_cache: dict[ScopeKey, dict[str, Any]] = {}  # engine/platform.py: facts per input
         km = self.km
         for ci, cap in enumerate(self.captures):
             boots = {b.index: b for b in cap.boots}

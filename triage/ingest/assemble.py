@@ -37,6 +37,7 @@ class Assembler(LineJoins):
         # in this order: platform before sev, so a client TEE line of a ccp device is not taken for SEV
         self.tables = [message_table(name) for name in MESSAGE_GRAMMARS]
         self.amd_vi_prefix = message_table("amd_vi").prefix  # "AMD-Vi: " lines no rule names
+        self.kdump_tools = message_table("kdump")  # userspace, but the kdump kernel's outcome
         self.classes = line_classes()
         self.report: list[Classified] = []
         self.report_boot = 0
@@ -74,6 +75,8 @@ class Assembler(LineJoins):
             self.torn_lines += 1
             self.boots.torn()
         body = line.body
+        if not line.kernel and body and not line.embedded and self._kdump_tool(line, out):
+            return out
         if not line.kernel or not body or body.isspace() or (line.embedded and self._stale_quote(line)):
             self._plain_line(line, out)
             return out
@@ -89,6 +92,7 @@ class Assembler(LineJoins):
             if self._wall_base is None or self._wall_boot != self.boots.index or line.wallclock < self._wall_base:
                 self._wall_base, self._wall_boot = line.wallclock, self.boots.index
             line.timestamp = round(line.wallclock - self._wall_base, 6)
+            self.boots.note_time(line.timestamp)
         message = self._message(line)
         if message is not None:
             self._on_message(message, line, out)
@@ -190,6 +194,15 @@ class Assembler(LineJoins):
             message, fields, prefix = found
             return self._message_event(table.name, message, fields, prefix, line)
         return None
+
+    def _kdump_tool(self, line: Line, out: list[Event]) -> bool:
+        """A journal/syslog line of the kdump tools (kdump.sh, kdump-tools, makedumpfile) saying how the save went."""
+        found = self.kdump_tools.match(line.body.strip())
+        if found is None:
+            return False
+        self._boundaries(line, out)
+        self._on_message(self._message_event("kdump", found[0], found[1], found[2], line), line, out)
+        return True
 
     def _message_event(self, table: str, message: str, fields: dict[str, Any], prefix: str, line: Line) -> Event:
         kind, subsystem = MESSAGE_GRAMMARS[table], None

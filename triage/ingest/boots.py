@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from ..model import KDUMP_ONLY_MESSAGES, Boot, Event
+from .platform import observe
 
 _BOOT_IMAGE = re.compile(r"BOOT_IMAGE=\S*?vmlinu[xz]-(\S+)")
 
@@ -58,7 +59,9 @@ class BootTracker:
 
     def start(self, reason: str, line: int) -> None:
         """Begin a new boot at ``line`` unless the current one is still empty (or an opening excerpt)."""
-        if self._kernel_lines == 0 and not self._banner_seen:
+        if (self._kernel_lines == 0 and not self._banner_seen) or (
+                self.current.first_line == line and not self.current.event_count):
+            # nothing of the current boot yet, or only this very line: it starts the boot we are in
             if self.current.started_by == "start of input":
                 self.current.started_by = reason
             return
@@ -110,6 +113,13 @@ class BootTracker:
             self.current.first_timestamp = timestamp
         self.current.last_timestamp = timestamp
 
+    def note_time(self, seconds: float) -> None:
+        """A wall-clock line's seconds within the boot (syslog, journal, dmesg -T): the boot's time span."""
+        boot = self.current
+        if boot.first_timestamp is None:
+            boot.first_timestamp = seconds
+        boot.last_timestamp = seconds if boot.last_timestamp is None else max(boot.last_timestamp, seconds)
+
     def after_panic_starts_boot(self, message: str | None, kind: str) -> bool:
         """Whether a kernel line seen after a panic belongs to a new boot."""
         if not self._panicked:
@@ -151,7 +161,10 @@ class BootTracker:
             boot.last_line = event.end_line
         kind, message = event.kind, event.message
         if kind == "iommu_event":  # storms: nothing more to learn about the boot
+            if "iommu" not in boot.platform:
+                observe(boot, event)
             return
+        observe(boot, event)
         if kind == "boot_banner" and boot.release is None:
             boot.release, boot.release_from = event.fields.get("release"), "banner"
         elif kind == "command_line" and boot.command_line is None:
@@ -167,6 +180,8 @@ class BootTracker:
             boot.hardware = event.fields.get("hardware")
         elif message in KDUMP_ONLY_MESSAGES and boot.role == "unknown":
             boot.role, boot.role_reason = "kdump", "AMD-Vi found translation enabled by the previous kernel (kdump only)"
+        elif kind == "kdump_tool" and message in ("dump_saved", "dump_failed"):
+            boot.dump = "saved" if message == "dump_saved" else "failed"
         elif message == "printk_dropped":
             boot.dropped_messages += int(event.fields.get("count") or 0)
         elif message in ("power_down", "reboot") and boot.ended != "panic":

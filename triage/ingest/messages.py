@@ -25,7 +25,8 @@ __all__ = ["MESSAGE_GRAMMARS", "MessageTable", "FieldSpec", "message_table", "me
            "derive_fields", "convert", "decode_iommu_event", "IOMMU_EVENT_FIELDS", "vocabulary"]
 
 #: grammar file -> the event kind of its messages
-MESSAGE_GRAMMARS = {"amd_vi": "amd_vi", "platform": "platform", "sev": "sev", "kernel": "kernel_message"}
+MESSAGE_GRAMMARS = {"amd_vi": "amd_vi", "platform": "platform", "sev": "sev", "kernel": "kernel_message",
+                    "kdump": "kdump_tool"}
 
 #: rules of a message grammar that are not messages
 _NOT_MESSAGES = frozenset({"start", "prefix"})

@@ -120,6 +120,19 @@ def _plain(value: Any) -> Any:
 
 
 @dataclass(slots=True)
+class PlatformFact:
+    """One fact about the machine a boot ran on (``PLATFORM_FACTS``), with the line that showed it."""
+
+    value: str | int
+    line: int
+    text: str  # the message that showed it (cut to 120 characters)
+    inferred: bool = False  # a CPU fact guessed from another message (AMD-Vi -> AMD), not the CPU's own line
+
+    def describe(self) -> str:
+        return f"{self.value} (line {self.line}: {self.text})"
+
+
+@dataclass(slots=True)
 class Boot:
     """One kernel run seen in one input: from its start to how it ended."""
 
@@ -137,6 +150,7 @@ class Boot:
     ended: BootEnding = "cut off"
     panic_message: str | None = None
     kdump_loaded: bool = False  # a report line said 'Kdump: loaded'
+    dump: str | None = None  # the kdump tools said the dump was "saved" or "failed" (last word wins)
     first_timestamp: float | None = None
     last_timestamp: float | None = None
     event_count: int = 0
@@ -144,6 +158,7 @@ class Boot:
     dropped_messages: int = 0  # 'printk messages dropped' / '** N printk messages dropped **'
     torn_lines: int = 0
     reordered_lines: int = 0  # lines whose stamp goes back in time within the boot (fragments out of order)
+    platform: dict[str, PlatformFact] = field(default_factory=dict)  # fact name (PLATFORM_FACTS) -> what showed it
 
     def to_dict(self) -> dict[str, Any]:
         out = {"schema": SCHEMA_VERSION}

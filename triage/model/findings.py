@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Mapping
 
 from .capture import Event
-from .vocabulary import BootRole, Confidence, FixStatus, Severity, VmcoreStatus
+from .vocabulary import VMCORE_NOT_CHECKED, BootRole, Confidence, FixStatus, Severity, VmcoreStatus
 
 #: required steps prove the finding; supporting ones add context
 EvidenceRole = Literal["required", "supporting"]
@@ -47,9 +47,10 @@ class Verdict:
     status: FixStatus
     explanation: str
     per_fix: tuple[tuple[str, str, str], ...] = field(default=())  # (commit/subject, status, why)
+    proven: bool = False  # the log itself shows the fix is missing (a rule's match_proves_unfixed)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"status": self.status, "explanation": self.explanation,
+        return {"status": self.status, "explanation": self.explanation, "proven": self.proven,
                 "per_fix": [{"fix": f, "status": s, "why": w} for f, s, w in self.per_fix]}
 
     def __str__(self) -> str:
@@ -129,6 +130,10 @@ class VmcoreResult:
         return {"status": self.status, "checks": self.checks}
 
     def __str__(self) -> str:
+        if self.status == VMCORE_NOT_CHECKED and self.checks:
+            # what would be checked, as a requirement: never printed as if the values were read
+            wanted = " and ".join(f"{c['fact']} {c['expected']}" for c in self.checks)
+            return f"no vmcore given; the crashed kernel's vmcore would confirm this if {wanted}"
         return self.status
 
 
@@ -159,6 +164,7 @@ class Finding:
     to_confirm: str = ""  # what would make it confirmed (a line, a log, a vmcore), when it is not
     tags: list[str] = field(default_factory=list)  # the rule's tags (snp, iommu, kdump, generic)
     consequence_of: list[str] = field(default_factory=list)  # rule ids this finding follows from
+    platform: list[str] = field(default_factory=list)  # the machine facts its rule's platform block looked at
 
     @property
     def lines(self) -> list[int]:
@@ -182,5 +188,5 @@ class Finding:
             "alternative": self.alternative, "alternative_label": self.alternative_label,
             "needs_vmcore": self.needs_vmcore, "confidence": self.confidence,
             "confidence_reason": self.confidence_reason, "to_confirm": self.to_confirm,
-            "tags": self.tags, "consequence_of": self.consequence_of,
+            "tags": self.tags, "consequence_of": self.consequence_of, "platform": self.platform,
         }

@@ -11,7 +11,8 @@ from typing import Literal, get_args
 
 #: Version of the JSON shapes printed by ``events``, ``boots`` and the report (README: JSON).
 #: 2: findings carry confidence; sources input_error; boots reordered_lines; vmcore error.
-SCHEMA_VERSION = 2
+#: 3: boots carry ``platform`` facts; findings carry ``platform`` (the facts that decided).
+SCHEMA_VERSION = 3
 
 #: Kernel report kinds (multi-line structures assembled from many lines).
 ReportKind = Literal["kernel_panic", "oops", "bug", "warning", "lockup", "call_trace"]
@@ -19,11 +20,12 @@ REPORT_KINDS: tuple[str, ...] = get_args(ReportKind)
 
 #: Kinds of one-line known messages; their message ids are the rule names of
 #: the grammar of the same name (``grammars/amd_vi.lark`` ...).
-MessageKind = Literal["amd_vi", "sev", "iommu_event", "kernel_message", "boot_banner", "command_line", "platform"]
+MessageKind = Literal["amd_vi", "sev", "iommu_event", "kernel_message", "boot_banner", "command_line", "platform",
+                      "kdump_tool"]
 MESSAGE_KINDS: tuple[str, ...] = get_args(MessageKind)
 
 #: Kinds whose message ids say what happened (evidence is grouped by id).
-KNOWN_MESSAGE_KINDS = ("amd_vi", "sev", "iommu_event", "kernel_message", "platform")
+KNOWN_MESSAGE_KINDS = ("amd_vi", "sev", "iommu_event", "kernel_message", "platform", "kdump_tool")
 
 #: printk levels by number (``pr_emerg`` = 0 ... ``pr_debug`` = 7).
 LEVEL_NAMES = ("emerg", "alert", "crit", "err", "warning", "notice", "info", "debug")
@@ -53,6 +55,20 @@ SCOPES: tuple[str, ...] = get_args(Scope)
 Confidence = Literal["confirmed", "likely", "possible"]
 CONFIDENCES: tuple[str, ...] = get_args(Confidence)
 CONFIDENCE_RANK = {name: rank for rank, name in enumerate(CONFIDENCES)}
+
+#: Facts about the machine a boot ran on, and the values each may take (``grammars/platform.yaml``
+#: says which messages show them; rules require or exclude them in a ``platform:`` block).
+#: ``None`` as the value list: free text or a number (``cpu_model``, ``cpu_family``, ``hypervisor``).
+PLATFORM_FACTS: dict[str, tuple[str, ...] | None] = {
+    "arch": ("x86_64", "arm64"),
+    "cpu_vendor": ("AMD", "Intel", "Hygon", "other"),
+    "cpu_family": None,
+    "cpu_model": None,
+    "board": ("server", "client"),
+    "iommu": ("amd_vi", "dmar", "smmu"),
+    "snp": ("true",),
+    "hypervisor": None,
+}
 
 #: What the vmcore said about a finding.
 VmcoreStatus = Literal["confirmed", "contradicted", "incomplete", "not checked (no vmcore)"]

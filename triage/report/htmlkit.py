@@ -25,11 +25,11 @@ API (all return :class:`Html` except :func:`document`, which returns the page as
                              aligned right
 ``log_lines(rows, highlight=())``  evidence lines: ``rows`` of (line number, text); a None
                              number marks a gap and shows its text muted
-``Mark(at, label, href, tone, title, chip)``, ``Span(start, end, label, detail, tone, marks, css)``,
+``Mark(at, label, href, tone, title, chip)``, ``Span(start, end, label, detail, marks, css, id)``,
 ``timeline(spans, caption)``  spans (boots) laid side by side in proportion to their length,
                              marks (findings) placed on them by position, then one list entry
                              per span with its detail
-``document(title, *body, subtitle=None, footer=None)``  the whole page
+``document(title, *body, subtitle=None, footer=None, tab_title=None)``  the whole page
 ``linkify(text)``            http(s) URLs in text made links (nothing else is)
 
 The fleet report's chart is :func:`triage.report.htmlchart.svg_timeseries` (same conventions).
@@ -198,7 +198,6 @@ class Span:
     end: float
     label: str
     detail: Content = None
-    tone: str = "neutral"
     marks: Sequence[Mark] = field(default_factory=tuple)
     css: str = ""  # extra classes, e.g. "r-kdump" for a kdump boot
     id: str | None = None
@@ -265,12 +264,16 @@ def linkify(text: str) -> Html:
     return Html("".join(out))
 
 
-def document(title: str, *body: Content, subtitle: Content = None, footer: Content = None) -> str:
-    """The whole page: UTF-8, inline stylesheet, the CSP, no script; body pieces in order."""
+def document(title: str, *body: Content, subtitle: Content = None, footer: Content = None,
+             tab_title: str | None = None) -> str:
+    """The whole page: UTF-8, inline stylesheet, the CSP, no script; body pieces in order.
+
+    ``title`` is the heading, and the window's title unless ``tab_title`` says more.
+    """
     head = (f'<meta charset="utf-8">\n<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
             '<meta name="referrer" content="no-referrer">\n'
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f"<title>{esc(title)}</title>\n<style>{STYLESHEET}</style>")
+            f"<title>{esc(tab_title or title)}</title>\n<style>{STYLESHEET}</style>")
     parts = [tag("h1", title), tag("p", subtitle, class_="sub") if subtitle not in (None, "") else None,
              list(body), tag("footer", footer, class_="small muted") if footer not in (None, "") else None]
     return f'<!DOCTYPE html>\n<html lang="en">\n<head>\n{head}\n</head>\n<body>\n{render(parts)}\n</body>\n</html>\n'

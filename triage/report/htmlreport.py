@@ -59,11 +59,15 @@ def _event_rows(finding: Finding, evidence_index: int) -> list[tuple[int | str |
     return rows
 
 
-def _where(f: Json) -> str:
+def _where(f: Json, source_index: int | None = None) -> Html:
+    """Source, boot (a link to it on the timeline when its source's index is given), role, release."""
     role = f["boot_role"] + (f", {f['release']}" if f.get("release") else "")
     boots = f.get("boots") or []
     also = f" (boots {', '.join(map(str, boots))})" if len(boots) > 1 else ""
-    return f"{f['source']}, boot {f['boot']} ({role}){also}"
+    boot = f"boot {f['boot']}"
+    if source_index is not None:
+        boot = tag("a", boot, href=f"#{_boot_anchor(source_index, f['boot'])}")
+    return tag("span", f"{f['source']}, ", boot, f" ({role}){also}")
 
 
 def _verdict(fix: Json | None) -> Html:
@@ -83,16 +87,17 @@ def _collect(f: Json, notes: Sequence[Json], root: bool) -> list[Html]:
 
 
 def _finding(number: int, f: Json, finding: Finding, notes: Sequence[Json], numbers: Mapping[str, int],
-             root: bool) -> Html:
+             root: bool, source_index: int | None) -> Html:
     """One finding in full."""
     head = tag("h3", badge(f["severity"].upper(), f["severity"]), " ", tag("code", f["rule_id"]), " ",
                badge(f["confidence"], "info"), " ", badge("root cause", "bad") if root else None,
                tag("span", f" #{number}", class_="muted small"))
     facts = kv([
-        ("where", _where(f)),
+        ("where", _where(f, source_index)),
         ("confidence", f"{f['confidence']}: {f['confidence_reason']}" if f.get("confidence_reason") else f["confidence"]),
         ("fix", _verdict(f.get("fix"))),
-        ("vmcore", f["vmcore"]["status"] if f.get("vmcore") else None),
+        ("vmcore", str(finding.vmcore) if finding.vmcore is not None else None),
+        ("platform", "; ".join(f.get("platform") or [])),
         ("follows from", [Html(tag("a", r, href=f"#{_anchor(numbers[r])}") + " ") if r in numbers else f"{r} "
                           for r in f.get("consequence_of") or []]),
         ("tags", ", ".join(f.get("tags") or [])),
@@ -116,14 +121,26 @@ def _finding(number: int, f: Json, finding: Finding, notes: Sequence[Json], numb
             if f.get("caveats") else None,
             Html(tag("h4", "References") + tag("ul", [tag("li", linkify(r)) for r in f["references"]]))
             if f.get("references") else None]
-    return tag("article", body, class_="finding root" if root else "finding", id=_anchor(number),
+    return tag("article", body, class_=f"finding root s-{f['severity']}" if root else "finding", id=_anchor(number),
                data_rule=f["rule_id"], data_severity=f["severity"], data_boot=f["boot"])
 
 
+def _platform(facts: Json) -> list[Html]:
+    """A boot's platform facts: each value with the line that showed it (the line's text as tooltip)."""
+    out = []
+    for name, fact in facts.items():
+        where = f"line {fact['line']}" if fact.get("line") else ""
+        how = ", ".join(x for x in (where, "inferred" if fact.get("inferred") else "") if x)
+        if out:
+            out.append(Html("; "))
+        out.append(tag("span", f"{name} ", tag("code", fact.get("value")), f" ({how})" if how else "",
+                       title=fact.get("text") or None))
+    return out
+
+
 def _boot_detail(boot: Json, notes: Sequence[Json]) -> Html:
-    time = None
-    if boot.get("first_timestamp") is not None:
-        time = f"{boot['first_timestamp']:.6f} s \u2013 {boot['last_timestamp']:.6f} s"
+    stamps = [f"{t:.6f} s" for t in (boot.get("first_timestamp"), boot.get("last_timestamp")) if t is not None]
+    time = " \u2013 ".join(stamps) or None
     ended = boot["ended"] + (f": {boot['panic_message']}" if boot.get("panic_message") else "")
     counts = [plural(boot["event_count"], "event"), plural(boot["plain_lines"], "plain line")]
     counts += [f"{boot[k]} {k.replace('_', ' ')}" for k in ("dropped_messages", "torn_lines", "reordered_lines")
@@ -135,7 +152,7 @@ def _boot_detail(boot: Json, notes: Sequence[Json]) -> Html:
         ("lines", f"{boot['first_line']}\u2013{boot['last_line']}"), ("time", time),
         ("started by", boot["started_by"]), ("ended by", ended),
         ("kdump", "loaded ('Kdump: loaded' in a report)" if boot.get("kdump_loaded") else None),
-        ("hardware", boot.get("hardware")), ("command line", tag("code", boot["command_line"])
+        ("hardware", boot.get("hardware")), ("platform", _platform(boot.get("platform") or {})), ("command line", tag("code", boot["command_line"])
                                              if boot.get("command_line") else None),
         ("lines read", ", ".join(counts)),
         ("capture quality", [tag("div", tag("code", n["code"]), ": ", n["message"]) for n in notes]),
@@ -195,7 +212,8 @@ def _diagnosis(root: Json | None, number: int | None, empty: bool) -> Html:
         return banner(tag("strong", "Empty capture: "), "the input holds no line to diagnose.", tone="warning")
     if root is None:
         return banner(tag("strong", "No finding: "), "nothing in the rule packs matched.", tone="ok")
-    return banner(tag("div", tag("strong", "Diagnosis: "), tag("a", root["title"], href=f"#{_anchor(number or 1)}")),
+    title = tag("a", root["title"], href=f"#{_anchor(number)}") if number and number <= MAX_FINDINGS_SHOWN else root["title"]
+    return banner(tag("div", tag("strong", "Diagnosis: "), title),
                   tag("div", badge(root["severity"].upper(), root["severity"]), " ", tag("code", root["rule_id"]), " ",
                       badge(root["confidence"], "info"), " ", _verdict(root.get("fix"))),
                   tag("p", " ".join(root["summary"].split())), tone=root["severity"])
@@ -206,8 +224,8 @@ def report_html(report: Report) -> str:
     data = report.to_dict()
     index_of = {id(f): i for i, f in enumerate(report.findings)}
     ranked = [(report.findings[index_of[id(f)]], data["findings"][index_of[id(f)]]) for f in report.ranked_findings()]
-    numbers: dict[str, int] = {}
-    for number, (_, f) in enumerate(ranked, 1):
+    numbers: dict[str, int] = {}  # rule id -> the first finding of it shown in full (links lead there)
+    for number, (_, f) in enumerate(ranked[:MAX_FINDINGS_SHOWN], 1):
         numbers.setdefault(f["rule_id"], number)
     root_finding = report.root_cause  # the finding whose rule_id is the JSON's root_cause
     root_number = next((n for n, (finding, _) in enumerate(ranked, 1) if finding is root_finding), None)
@@ -223,7 +241,8 @@ def report_html(report: Report) -> str:
     body.append(section("Boots and findings", [_timeline(i, s, shown, quality) for i, s in enumerate(data["sources"])],
                         id="boots"))
     if ranked:
-        full = [_finding(n, f, finding, quality, numbers, n == root_number)
+        sources = {s["source"]: i for i, s in enumerate(data["sources"])}
+        full = [_finding(n, f, finding, quality, numbers, n == root_number, sources.get(f["source"]))
                 for n, (finding, f) in enumerate(ranked, 1) if n <= MAX_FINDINGS_SHOWN]
         rest = [(n, badge(f["severity"], f["severity"]), f["confidence"], tag("code", f["rule_id"]), _where(f),
                  ", ".join(str(x) for x in (finding.lines[:5] or ["-"])), f["title"])
@@ -239,6 +258,8 @@ def report_html(report: Report) -> str:
         body.append(section("Capture quality: what is missing, what to collect next",
                             table(("severity", "code", "where", "gap", "collect next"), rows), id="quality"))
     sources = ", ".join(s["source"] for s in data["sources"]) or "no input"
+    tab = f"snp-triage: {root['rule_id'] if root else 'no finding'} \u00b7 {sources}"
     return document("snp-triage report", *body, subtitle=f"{sources} \u00b7 {plural(len(ranked), 'finding')}",
+                    tab_title=tab,
                     footer=f"snp-triage; the same data as --format json (schema {SCHEMA_VERSION}). "
                            "This page runs no script and loads nothing.")

@@ -65,7 +65,8 @@ padding:.3rem 0;overflow-x:auto}
 .log .row{display:flex;white-space:pre-wrap;overflow-wrap:anywhere}
 .log .ln{flex:0 0 5.5em;text-align:right;padding-right:.8em;color:var(--muted);user-select:none}
 .log .tx{flex:1;padding-right:.6em}.log .gap .tx{color:var(--muted)}.log .hl{background:var(--mark)}
-.log-head{font-size:.85rem;color:var(--muted);margin-top:.4rem}
+pre.log{padding:.5rem .8rem;white-space:pre-wrap;overflow-wrap:anywhere}
+.log-head{font-size:.85rem;color:var(--muted);margin-top:.4rem;overflow-wrap:anywhere}
 .tl{margin:.6rem 0 1rem}
 .tl-strip{position:relative;height:4.1rem;border:1px solid var(--line);border-radius:6px;background:var(--panel);
 overflow:hidden}
@@ -78,8 +79,9 @@ line-height:1.1}
 .tl-list{list-style:none;padding:0;margin:.5rem 0}
 .tl-list>li{border-left:4px solid var(--line);padding:.2rem .8rem;margin:.4rem 0;break-inside:avoid}
 .tl-list>li.r-kdump{border-left-color:var(--error)}.tl-list>li.r-first{border-left-color:var(--ok)}
-.finding{border:1px solid var(--line);border-radius:6px;padding:.7rem 1rem;margin:.8rem 0;break-inside:avoid-page}
-.finding.root{border-width:2px;border-color:var(--error)}
+.finding{border:1px solid var(--line);border-radius:6px;padding:.7rem 1rem;margin:.8rem 0}
+.finding.root{border-width:2px;border-color:var(--error)}.finding.root.s-warning{border-color:var(--warning)}
+.finding.root.s-info{border-color:var(--info)}
 .muted{color:var(--muted)}.small{font-size:.85rem}
 .chart{margin:.5rem 0 1rem}.chart svg{width:100%;height:auto;display:block}
 .chart .axis{stroke:var(--muted);stroke-width:1}.chart .grid{stroke:var(--line);stroke-width:1}
@@ -90,5 +92,6 @@ line-height:1.1}
 @media print{:root{font-size:11pt;--bg:#fff;--fg:#000;--panel:#f6f8fa}body{max-width:none;padding:0}
 *{-webkit-print-color-adjust:exact;print-color-adjust:exact}
 .log{overflow:visible}.log .row{white-space:pre-wrap}a{color:inherit;text-decoration:none}
-h2{break-after:avoid}.finding,.card,tr{break-inside:avoid}}
+h2,h3,h4,.log-head{break-after:avoid}.card,tr,.log .row,dl.kv{break-inside:avoid}
+.finding{break-inside:auto}}
 """

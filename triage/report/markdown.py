@@ -37,8 +37,10 @@ def report_markdown(report: Report) -> str:
             out += [f"### {f.severity.upper()} `{f.rule_id}`: {f.title}", "",
                     f"- **Where:** {f.source}, boot {f.boot} ({f.boot_role}{', ' + f.release if f.release else ''})",
                     f"- **Confidence:** {f.confidence} ({f.confidence_reason})"
-                    + (f"; to confirm: {' '.join(f.to_confirm.split())}" if f.to_confirm else ""),
-                    "- **Evidence:**"]
+                    + (f"; to confirm: {' '.join(f.to_confirm.split())}" if f.to_confirm else "")]
+            if f.platform:
+                out.append(f"- **Platform:** {'; '.join(f.platform)}")
+            out += ["- **Evidence:**"]
             out += [f"  - {'' if e.role == 'required' else '(supporting) '}{e.summary}" for e in f.evidence]
             out += [f"- **Cause:** {' '.join(f.summary.split())}", f"- **Remedy:** {' '.join(f.remedy.split())}"]
             if f.fix:

@@ -6,6 +6,7 @@ and findings and say, in the engineer's terms, what is missing.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from ..model import VMCORE_LOG_SUFFIX, Capture, Finding, QualityNote
 
@@ -14,6 +15,10 @@ __all__ = ["assess"]
 #: findings about the IOMMU/SNP kdump chain (declared by the rules' tags) make
 #: the vmcore and the crashed kernel's log worth asking for
 _CHAIN_TAGS = frozenset({"snp", "iommu"})
+#: a boot that ran this long and then stopped without a word was reset, not quoted in part
+_RUNNING_SECONDS = 60.0
+#: how a boot starts when a new kernel really booted (a stamp going back may be a quoted excerpt)
+_NEW_KERNEL = ("banner", "decompressor", "journal boot id", "journal boot marker")
 
 
 def assess(captures: Sequence[Capture], findings: Sequence[Finding], vmcore_given: bool,
@@ -38,9 +43,13 @@ def assess(captures: Sequence[Capture], findings: Sequence[Finding], vmcore_give
             "Give the vmlinux with debug info of the crashed kernel's exact release (--vmlinux), or the dump of "
             "this crash; 'snp-triage vmcore VMCORE' says what is wrong with it."))
     snp_findings = [f for f in findings if _CHAIN_TAGS.intersection(f.tags)]
-    for capture in captures:
+    for i, capture in enumerate(captures):
         if not capture.empty:
-            notes.extend(_capture_notes(capture, [f for f in snp_findings if f.source == capture.source]))
+            # inputs given together are one incident (crashed.log kdump.log): what a neighbour holds is not missing
+            given = _Neighbours(crashed_before=i > 0 and any(b.ended == "panic" for b in captures[i - 1].boots),
+                                kdump_after=i + 1 < len(captures) and any(b.role == "kdump" for b in captures[i + 1].boots))
+            notes.extend(_capture_notes(capture, [f for f in snp_findings if f.source == capture.source],
+                                        [f for f in findings if f.source == capture.source], given))
     if snp_findings and not vmcore_given and vmcore_error is None:
         notes.append(QualityNote(
             "no-vmcore", "info", captures[0].source if captures else "", None,
@@ -51,7 +60,16 @@ def assess(captures: Sequence[Capture], findings: Sequence[Finding], vmcore_give
     return notes
 
 
-def _capture_notes(capture: Capture, snp_findings: list[Finding]) -> list[QualityNote]:
+@dataclass(frozen=True)
+class _Neighbours:
+    """What the inputs given beside a capture already hold."""
+
+    crashed_before: bool = False  # the input before it ends with a panic (the crashed kernel's log)
+    kdump_after: bool = False  # the input after it starts with a kdump kernel
+
+
+def _capture_notes(capture: Capture, snp_findings: list[Finding], findings: list[Finding],
+                   given: _Neighbours = _Neighbours()) -> list[QualityNote]:
     notes: list[QualityNote] = []
     source = capture.source
 
@@ -73,7 +91,7 @@ def _capture_notes(capture: Capture, snp_findings: list[Finding]) -> list[Qualit
              "The console log as the capture tool wrote it, in one piece, rather than an excerpt.")
     kdump = [b for b in boots if b.role == "kdump"]
     firsts = [b for b in boots if b.role == "first" or b.ended == "panic"]
-    if kdump and not any(b.index < kdump[0].index for b in firsts):
+    if kdump and not any(b.index < kdump[0].index for b in firsts) and not given.crashed_before:
         note("first-kernel-missing", "warning", kdump[0].index,
              "The capture starts in the kdump kernel: the crashed kernel's log (its panic, and the SEV/SNP shutdown "
              "messages printed by the panic notifier) is not in it.",
@@ -91,15 +109,25 @@ def _capture_notes(capture: Capture, snp_findings: list[Finding]) -> list[Qualit
                  f"The kdump command line of boot {boot.index} lacks 'amd_iommu_dump=1': the IVHD/device table dump "
                  "(and, on newer kernels, the command-buffer dump after a completion-wait timeout) is not printed.",
                  "Add 'amd_iommu_dump=1' (and 'ignore_loglevel') to KDUMP_COMMANDLINE_APPEND and reproduce.")
+    reported = {f.boot for f in findings}
+    for boot, after in zip(boots, boots[1:]):
+        if (boot.ended == "next boot" and boot.dump is None and boot.index not in reported
+                and after.started_by in _NEW_KERNEL and (boot.last_timestamp or 0) > _RUNNING_SECONDS):
+            note("silent-reset", "warning", boot.index,
+                 f"Boot {boot.index} ends without a panic, an oops or a reboot message after running "
+                 f"{boot.last_timestamp:.0f} s, and boot {after.index} starts: a silent reset (hardware watchdog, "
+                 "power, firmware) or console output lost before the reset.",
+                 "The BMC's event log (ipmitool sel elist), pstore (/sys/fs/pstore), and a console capture that "
+                 "keeps running through the reset.")
     last = boots[-1]
-    if last.ended == "cut off" and last.role == "kdump":
+    if last.ended == "cut off" and last.role == "kdump" and last.dump is None:
         note("kdump-cut-off", "warning", last.index,
              f"The capture ends inside the kdump kernel (boot {last.index}) with neither a panic, a vmcore save nor "
              "a power-off: the capture was cut, or the kdump kernel hung.",
              "Keep capturing until the kdump kernel reboots or powers off; note whether it hung.")
     from_vmcore = source.endswith(VMCORE_LOG_SUFFIX)  # a vmcore's own log always ends at the panic
     if (not from_vmcore and any(b.ended == "panic" and b.kdump_loaded for b in boots) and not kdump
-            and boots[-1].ended == "panic"):
+            and boots[-1].ended == "panic" and not given.kdump_after):
         note("kdump-boot-missing", "warning", boots[-1].index,
              "The crashed kernel had a crash kernel loaded ('Kdump: loaded'), but the capture ends at its panic: the "
              "kdump kernel's output is not in it.",
@@ -118,7 +146,15 @@ def _capture_notes(capture: Capture, snp_findings: list[Finding]) -> list[Qualit
         note("truncated-lines", "info", None,
              f"{capture.truncated_lines} over-long lines were truncated to 64 KiB.", "Nothing: usually binary noise.")
     if kernel_boots and all(b.first_timestamp is None for b in kernel_boots):
+        # the advice fits the capture's format: a journal has its own times, dmesg -T/-H printed them
+        if any(capture.formats.get(f) for f in ("journal", "json", "syslog")):
+            collect = "Export the journal with its kernel times: 'journalctl -k -o short-monotonic' (or -o json)."
+        elif capture.formats.get("dmesg"):
+            collect = ("Run 'dmesg' without -T/-H: its raw stamps are seconds since boot and survive a suspend; "
+                       "or 'journalctl -k -o short-monotonic'.")
+        else:
+            collect = "Boot with 'printk.time=1' (kdump: add it to KDUMP_COMMANDLINE_APPEND)."
         note("no-timestamps", "info", None,
              "The capture carries no printk time stamps: boots are split by banners only and rates cannot be measured.",
-             "Boot with 'printk.time=1' (kdump: add it to KDUMP_COMMANDLINE_APPEND).")
+             collect)
     return notes

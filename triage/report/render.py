@@ -13,7 +13,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from ..model import Capture, Finding, Report
+from ..model import Boot, Capture, Finding, Report
 
 
 #: width of output that goes to a file or a pipe, unless COLUMNS says otherwise
@@ -60,6 +60,18 @@ def _seconds(first: float | None, last: float | None) -> str:
     return f"{first:.3f}-{last:.3f}"
 
 
+def platform_text(boot: Boot) -> str:
+    """"AMD EPYC 9654 96-Core Processor (server), AMD-Vi, SNP": what the boot's lines say it ran on."""
+    facts = {name: fact.value for name, fact in boot.platform.items()}
+    cpu = str(facts.get("cpu_model") or facts.get("cpu_vendor") or facts.get("arch") or "")
+    if "board" in facts and cpu:
+        cpu += f" ({facts['board']})"
+    iommu = {"amd_vi": "AMD-Vi", "dmar": "Intel VT-d", "smmu": "ARM SMMU"}.get(str(facts.get("iommu")), "")
+    parts = [cpu, iommu, "SNP" if facts.get("snp") == "true" else "",
+             f"guest of {facts['hypervisor']}" if "hypervisor" in facts else ""]
+    return ", ".join(p for p in parts if p)
+
+
 def boots_table(capture: Capture, width: int | None = None) -> Table:
     """The boots of one capture; below NARROW columns, the counts and times are left out."""
     narrow = width is not None and width < NARROW
@@ -73,10 +85,14 @@ def boots_table(capture: Capture, width: int | None = None) -> Table:
         notes = []
         if boot.hardware:
             notes.append(boot.hardware)
+        if boot.platform:
+            notes.append(platform_text(boot))
         if boot.panic_message:
             notes.append(f"panic: {boot.panic_message}")
         if boot.kdump_loaded:
             notes.append("Kdump: loaded")
+        if boot.dump:
+            notes.append("dump saved" if boot.dump == "saved" else "dump NOT saved")
         if boot.dropped_messages:
             notes.append(f"{boot.dropped_messages} printk messages dropped")
         if boot.torn_lines:
@@ -118,6 +134,8 @@ def finding_panel(finding: Finding) -> Panel:
     body.append("confidence", style="bold").append(f" {finding.confidence} ({finding.confidence_reason})\n")
     if finding.to_confirm:
         body.append("to confirm", style="bold").append(" " + " ".join(finding.to_confirm.split()) + "\n")
+    if finding.platform:
+        body.append("platform  ", style="bold").append(" " + "; ".join(finding.platform) + "\n")
     body.append("evidence\n", style="bold")
     for evidence in finding.evidence:
         marker = "  * " if evidence.role == "required" else "  - "

@@ -14,13 +14,13 @@ the engine runs rules (and their fixtures), the rule pack never runs anything.
 """
 from ..errors import RuleError
 from .lint import Problem, fixture_dir, lint
-from .model import BootFilter, Condition, FactCheck, Pattern, Rule, Step, VmcoreSpec
+from .model import BootFilter, Condition, FactCheck, Pattern, PlatformFilter, Rule, Step, VmcoreSpec
 from .pack import load_rule_file, load_rules, rule_files, shipped_rules_dir
 from .regex import REGEX_LINE_LIMIT, REGEX_TEXT_LIMIT, RegexRejected, check_regex, regex_search
 from .values import FieldTest
 
 __all__ = [
-    "RuleError", "Problem", "fixture_dir", "lint", "BootFilter", "Condition", "FactCheck", "Pattern", "Rule",
+    "RuleError", "Problem", "fixture_dir", "lint", "BootFilter", "PlatformFilter", "Condition", "FactCheck", "Pattern", "Rule",
     "Step", "VmcoreSpec", "load_rule_file", "load_rules", "rule_files", "shipped_rules_dir", "REGEX_LINE_LIMIT",
     "REGEX_TEXT_LIMIT", "RegexRejected", "check_regex", "regex_search", "FieldTest",
 ]

@@ -1,4 +1,4 @@
-"""Read the fixes table (``rules/fixes.yaml``): per fix commit, its mainline and stable releases.
+"""Read the fixes table (``rules/fixes.yaml``) and a rule's ``fixed_by`` list resolved against it.
 
 The table is data a support engineer edits (its format is in ``rules/README.md``); this module
 is its only interpreter and reports mistakes with file, line and field like the rule loader.
@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import re
 
-from yaml.nodes import Node
+from yaml.nodes import Node, ScalarNode
 
+from ..model import FixRef
 from .releases import DISTRO_STATUSES, DISTROS, BranchFix, DistroFix, FixEntry, FixTable, Release, parse_release
 from .schema import RuleFile
 
-__all__ = ["build_fixes", "mainline_release", "stable_release"]
+__all__ = ["build_fixes", "fixed_by", "mainline_release", "stable_release"]
 
 
 def mainline_release(f: RuleFile, node: Node, fieldname: str) -> str:
@@ -115,3 +116,70 @@ def build_fixes(f: RuleFile, node: Node) -> FixTable:
                            distributions=tuple(distros), fixes=fixes, path=f.path,
                            line=item.start_mark.line + 1))
     return table
+
+
+def fixed_by(f: RuleFile, node: Node, fieldname: str, table: FixTable | None) -> list[FixRef]:
+    """A rule's fixes: commit ids resolved against the fixes table (rules/fixes.yaml).
+
+    ``- 38e5f33ee359`` or ``- commit: 38e5f33ee359`` names a fix of the table; an id the table
+    does not hold is an error.  A mapping with a ``subject`` defines the fix in place (the
+    older form, for custom packs without a fixes.yaml); the shipped rules use the table.
+    """
+    out = []
+    for i, item in enumerate(f.sequence(node, fieldname)):
+        sub = f"{fieldname}[{i}]"
+        if isinstance(item, ScalarNode):
+            out.append(_resolve_fix(f, item, sub, f.string(item, sub), table))
+            continue
+        items = f.mapping(item, sub, ("commit", "subject", "mainline", "stable", "unconfirmed"))
+        commit = None
+        if "commit" in items:
+            commit = f.string(items["commit"][1], f"{sub}.commit")
+            if not re.fullmatch(r"[0-9a-f]{7,40}", commit):
+                raise f.error(items["commit"][1], f"{sub}.commit", "must be an abbreviated or full git commit id (hex)")
+        if "subject" not in items:
+            if commit is None:
+                raise f.error(item, f"{sub}.commit", "required key is missing (name the fix by its commit id)")
+            extra = [k for k in items if k != "commit"]
+            if extra:
+                raise f.error(items[extra[0]][0], f"{sub}.{extra[0]}",
+                              "release data of a fix named by commit lives in rules/fixes.yaml")
+            out.append(_resolve_fix(f, items["commit"][1], f"{sub}.commit", commit, table))
+            continue
+        if not any(k in items for k in ("mainline", "stable", "unconfirmed")):
+            # a subject (and maybe a commit) without release data: the table must know it
+            subject = f.string(items["subject"][1], f"{sub}.subject")
+            if commit is not None:
+                out.append(_resolve_fix(f, items["commit"][1], f"{sub}.commit", commit, table))
+                continue
+            entry = table.lookup(None, subject) if table is not None else None
+            if entry is None:
+                raise f.error(items["subject"][1], f"{sub}.subject", f"unknown fix {subject!r}: add it to "
+                              "rules/fixes.yaml (or give its mainline release here)")
+            out.append(entry.ref())
+            continue
+        mainline = None
+        if "mainline" in items and f.scalar(items["mainline"][1], f"{sub}.mainline") is not None:
+            mainline = mainline_release(f, items["mainline"][1], f"{sub}.mainline")
+        stable: list[str] = []
+        if "stable" in items:
+            stable = f.strings(items["stable"][1], f"{sub}.stable")
+            for s in stable:
+                stable_release(f, items["stable"][1], f"{sub}.stable", s)
+        unconfirmed = f.boolean(items["unconfirmed"][1], f"{sub}.unconfirmed") if "unconfirmed" in items else False
+        out.append(FixRef(commit=commit, subject=f.string(items["subject"][1], f"{sub}.subject"),
+                          mainline=mainline, stable=tuple(stable), unconfirmed=unconfirmed))
+    return out
+
+
+def _resolve_fix(f: RuleFile, node: Node, fieldname: str, commit: str, table: FixTable | None) -> FixRef:
+    if not re.fullmatch(r"[0-9a-f]{7,40}", commit):
+        raise f.error(node, fieldname, "must be an abbreviated or full git commit id (hex)")
+    found = table.find(commit) if table is not None else []
+    if not found:
+        raise f.error(node, fieldname, f"unknown fix commit {commit}: add it to rules/fixes.yaml "
+                      "(or to a fixes.yaml beside a custom pack)")
+    if len(found) > 1:
+        raise f.error(node, fieldname, f"commit {commit} is ambiguous in the fixes table: "
+                      + ", ".join(str(e.commit) for e in found))
+    return found[0].ref()

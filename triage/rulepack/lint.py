@@ -7,7 +7,7 @@ from typing import Any, Iterable, Literal
 
 from ..errors import RuleError
 from ..model import EVENT_ATTRS, KNOWN_MESSAGE_KINDS, Vocabulary
-from .model import Condition, Rule, Step
+from .model import OPTIONAL_TEXT, Condition, Pattern, Rule, Step, placeholders
 from .pack import load_rule_file, rule_files, shipped_rules_dir
 from .schema import closest
 
@@ -120,8 +120,57 @@ def _lint_rule(rule: Rule, vocabulary: Vocabulary | None) -> list[Problem]:
                 and not cond.fields and not cond.regexes:
             out.append(Problem("warning", rule.path, step.line, where,
                                "matches every message of the kind; name a message id", rule.id))
+    if vocabulary is not None:
+        out.extend(_lint_placeholders(rule, vocabulary))
     if rule.vmcore and rule.vmcore.required and not rule.vmcore.checks:
         out.append(Problem("error", rule.path, rule.vmcore.line, "vmcore", "required vmcore block has no checks", rule.id))
+    return out
+
+
+def _step_fields(step: Step, vocabulary: Vocabulary) -> set[str]:
+    """Every field an event matching ``step`` can carry."""
+    names = set(EVENT_ATTRS)
+    for cond in step.conditions:
+        for kind in cond.kinds:
+            names |= set(vocabulary.fields.get(kind, ()))
+    return names
+
+
+def _lint_placeholders(rule: Rule, vocabulary: Vocabulary) -> list[Problem]:
+    """Each ``{field}`` / ``{label.field}`` must be a field the step it names can carry: a
+    placeholder no grammar fills prints "(unknown)" in every finding.  Inside ``[[...]]`` (left out
+    when empty) it is enough that one alternative can fill it."""
+    out = []
+    texts = [("title", rule.title), ("summary", rule.summary), ("remedy", rule.remedy)]
+    optional_fails: dict[tuple[str, str | None, str], list[str]] = {}
+    alternatives = 0
+    for alt, pat in enumerate(rule.match):
+        parts: list[Pattern] = [pat] + [p for p in (pat.first, pat.then) if p is not None]
+        steps = [s for part in parts for s in part.required_steps()]
+        if not steps:
+            continue
+        alternatives += 1
+        by_label = {s.label: s for part in parts for s in part.sequence + part.all + part.supporting}
+        for key, text in texts + [(f"match alternative {alt + 1} confirm_with", pat.confirm_with)]:
+            optional = {(label, name) for seg in OPTIONAL_TEXT.findall(text or "") for label, name in placeholders(seg)}
+            for label, name in placeholders(text or ""):
+                ref = f"{label}.{name}" if label else name
+                step = steps[-1] if label is None else by_label.get(label)
+                if step is None:
+                    why = f"{{{ref}}}: alternative {alt + 1} has no step labelled {label!r}"
+                elif name not in _step_fields(step, vocabulary):
+                    hint = closest(name, sorted(_step_fields(step, vocabulary)))
+                    why = (f"{{{ref}}}: no grammar gives events of step {step.label!r} a field {name!r}"
+                           + (f" (did you mean {hint!r}?)" if hint else ""))
+                else:
+                    continue
+                if (label, name) in optional and not key.startswith("match alternative"):
+                    optional_fails.setdefault((key, label, name), []).append(why)
+                else:
+                    out.append(Problem("error", rule.path, rule.line, key, why, rule.id))
+    for (key, _, _), whys in optional_fails.items():
+        if len(whys) >= alternatives:  # no alternative can fill it: the [[...]] is never shown
+            out.append(Problem("error", rule.path, rule.line, key, whys[0] + " (in no alternative)", rule.id))
     return out
 
 

@@ -13,9 +13,9 @@ from typing import Any
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from ..model import BOOT_ENDINGS, BOOT_ROLES, CONFIDENCES, LEVEL_NAMES, SCOPES, SEVERITIES, FixRef
-from .model import BootFilter, Condition, FactCheck, Pattern, Rule, Step, VmcoreSpec
-from .fixtable import build_fixes, mainline_release, stable_release
+from ..model import BOOT_ENDINGS, BOOT_ROLES, CONFIDENCES, LEVEL_NAMES, PLATFORM_FACTS, SCOPES, SEVERITIES
+from .model import BootFilter, Condition, FactCheck, Pattern, PlatformFilter, Rule, Step, VmcoreSpec
+from .fixtable import build_fixes, fixed_by
 from .releases import FixTable
 from .schema import RuleFile
 from .values import OPS, FieldTest, as_number
@@ -25,7 +25,7 @@ __all__ = ["build_rule", "build_fixes"]
 
 _RULE_KEYS = ("id", "title", "severity", "summary", "remedy", "references", "fixed_by", "unconfirmed",
               "match", "vmcore", "report", "superseded_by", "match_proves_unfixed", "fix_boot", "tags",
-              "consequence_of", "override")
+              "consequence_of", "override", "platform")
 _PATTERN_KEYS = ("scope", "boot", "sequence", "all", "absent", "supporting", "caveats", "label",
                  "first", "then", "confidence", "confirm_with")
 _SUBPATTERN_KEYS = ("boot", "sequence", "all", "absent", "supporting")
@@ -235,71 +235,27 @@ def _subpattern(f: RuleFile, node: Node, fieldname: str, keys: tuple[str, ...]) 
     return pat
 
 
-def _fixed_by(f: RuleFile, node: Node, fieldname: str, table: FixTable | None) -> list[FixRef]:
-    """A rule's fixes: commit ids resolved against the fixes table (rules/fixes.yaml).
-
-    ``- 38e5f33ee359`` or ``- commit: 38e5f33ee359`` names a fix of the table; an id the table
-    does not hold is an error.  A mapping with a ``subject`` defines the fix in place (the
-    older form, for custom packs without a fixes.yaml); the shipped rules use the table.
-    """
-    out = []
-    for i, item in enumerate(f.sequence(node, fieldname)):
-        sub = f"{fieldname}[{i}]"
-        if isinstance(item, ScalarNode):
-            out.append(_resolve_fix(f, item, sub, f.string(item, sub), table))
+def _platform(f: RuleFile, node: Node, fieldname: str) -> PlatformFilter:
+    """``platform: {require: {...}, exclude: {...}, raises: {...}}``: fact -> value or list of values."""
+    items = f.mapping(node, fieldname, ("require", "exclude", "raises"))
+    out = PlatformFilter()
+    for key in ("require", "exclude", "raises"):
+        if key not in items:
             continue
-        items = f.mapping(item, sub, ("commit", "subject", "mainline", "stable", "unconfirmed"))
-        commit = None
-        if "commit" in items:
-            commit = f.string(items["commit"][1], f"{sub}.commit")
-            if not re.fullmatch(r"[0-9a-f]{7,40}", commit):
-                raise f.error(items["commit"][1], f"{sub}.commit", "must be an abbreviated or full git commit id (hex)")
-        if "subject" not in items:
-            if commit is None:
-                raise f.error(item, f"{sub}.commit", "required key is missing (name the fix by its commit id)")
-            extra = [k for k in items if k != "commit"]
-            if extra:
-                raise f.error(items[extra[0]][0], f"{sub}.{extra[0]}",
-                              "release data of a fix named by commit lives in rules/fixes.yaml")
-            out.append(_resolve_fix(f, items["commit"][1], f"{sub}.commit", commit, table))
-            continue
-        if not any(k in items for k in ("mainline", "stable", "unconfirmed")):
-            # a subject (and maybe a commit) without release data: the table must know it
-            subject = f.string(items["subject"][1], f"{sub}.subject")
-            if commit is not None:
-                out.append(_resolve_fix(f, items["commit"][1], f"{sub}.commit", commit, table))
-                continue
-            entry = table.lookup(None, subject) if table is not None else None
-            if entry is None:
-                raise f.error(items["subject"][1], f"{sub}.subject", f"unknown fix {subject!r}: add it to "
-                              "rules/fixes.yaml (or give its mainline release here)")
-            out.append(entry.ref())
-            continue
-        mainline = None
-        if "mainline" in items and f.scalar(items["mainline"][1], f"{sub}.mainline") is not None:
-            mainline = mainline_release(f, items["mainline"][1], f"{sub}.mainline")
-        stable: list[str] = []
-        if "stable" in items:
-            stable = f.strings(items["stable"][1], f"{sub}.stable")
-            for s in stable:
-                stable_release(f, items["stable"][1], f"{sub}.stable", s)
-        unconfirmed = f.boolean(items["unconfirmed"][1], f"{sub}.unconfirmed") if "unconfirmed" in items else False
-        out.append(FixRef(commit=commit, subject=f.string(items["subject"][1], f"{sub}.subject"),
-                          mainline=mainline, stable=tuple(stable), unconfirmed=unconfirmed))
+        facts: dict[str, tuple[str, ...]] = {}
+        for name, (knode, vnode) in f.mapping(items[key][1], f"{fieldname}.{key}", PLATFORM_FACTS).items():
+            sub = f"{fieldname}.{key}.{name}"
+            nodes = vnode.value if isinstance(vnode, SequenceNode) else [vnode]
+            for item in nodes:
+                f.scalar(item, sub)  # a single value (or a list of them), never a mapping
+            values = tuple(str(item.value) for item in nodes)  # as written: `snp: true` is the text "true"
+            allowed = PLATFORM_FACTS[name]
+            for v in values:
+                if allowed is not None and v not in allowed:
+                    raise f.error(vnode, sub, f"{v!r} is not a value of {name}; allowed: {', '.join(allowed)}")
+            facts[name] = values
+        setattr(out, key, facts)
     return out
-
-
-def _resolve_fix(f: RuleFile, node: Node, fieldname: str, commit: str, table: FixTable | None) -> FixRef:
-    if not re.fullmatch(r"[0-9a-f]{7,40}", commit):
-        raise f.error(node, fieldname, "must be an abbreviated or full git commit id (hex)")
-    found = table.find(commit) if table is not None else []
-    if not found:
-        raise f.error(node, fieldname, f"unknown fix commit {commit}: add it to rules/fixes.yaml "
-                      "(or to a fixes.yaml beside a custom pack)")
-    if len(found) > 1:
-        raise f.error(node, fieldname, f"commit {commit} is ambiguous in the fixes table: "
-                      + ", ".join(str(e.commit) for e in found))
-    return found[0].ref()
 
 
 def _vmcore(f: RuleFile, node: Node, fieldname: str) -> VmcoreSpec:
@@ -352,7 +308,7 @@ def build_rule(f: RuleFile, node: Node, fieldname: str, fixes: FixTable | None =
     if "unconfirmed" in items:
         rule.unconfirmed = f.strings(items["unconfirmed"][1], p("unconfirmed"))
     if "fixed_by" in items:
-        rule.fixed_by = _fixed_by(f, items["fixed_by"][1], p("fixed_by"), fixes)
+        rule.fixed_by = fixed_by(f, items["fixed_by"][1], p("fixed_by"), fixes)
     if "vmcore" in items:
         rule.vmcore = _vmcore(f, items["vmcore"][1], p("vmcore"))
     if "report" in items:
@@ -379,6 +335,8 @@ def build_rule(f: RuleFile, node: Node, fieldname: str, fixes: FixTable | None =
         for tag in rule.tags:
             if not _TAG_RE.match(tag):
                 raise f.error(items["tags"][1], p("tags"), f"tag {tag!r}: tags are lower-case words like snp, kdump")
+    if "platform" in items:
+        rule.platform = _platform(f, items["platform"][1], p("platform"))
     if "override" in items:
         rule.override = f.boolean(items["override"][1], p("override"))
     if "consequence_of" in items:

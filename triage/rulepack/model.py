@@ -17,10 +17,12 @@ from .regex import regex_search
 from .values import FieldTest
 
 __all__ = ["Condition", "Step", "BootFilter", "Pattern", "FactCheck", "VmcoreSpec", "Rule", "PLACEHOLDER",
-           "placeholders"]
+           "placeholders", "OPTIONAL_TEXT"]
 
 #: ``{field}`` and ``{label.field}`` in a rule's title, summary and remedy
 PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)(?:\.([a-z_][a-z0-9_]*))?\}")
+#: ``[[ text with {field} ]]``: left out when a placeholder inside has no value (e.g. no CPU was printed)
+OPTIONAL_TEXT = re.compile(r"\[\[(.*?)\]\]", re.S)
 
 
 def placeholders(text: str) -> list[tuple[str | None, str]]:
@@ -160,6 +162,25 @@ class BootFilter:
 
 
 @dataclass
+class PlatformFilter:
+    """A rule's ``platform:`` block: machine facts (``PLATFORM_FACTS``) it needs, excludes, or is surer with.
+
+    A fact the capture does not show never excludes and never fails ``require`` (fragments rarely
+    show the CPU); the finding then says which facts were not seen.
+    """
+
+    require: dict[str, tuple[str, ...]] = field(default_factory=dict)  # when shown, the fact must be one of
+    exclude: dict[str, tuple[str, ...]] = field(default_factory=dict)  # when shown as one of these: no finding
+    raises: dict[str, tuple[str, ...]] = field(default_factory=dict)  # when shown: confidence one step up
+
+    def empty(self) -> bool:
+        return not (self.require or self.exclude or self.raises)
+
+    def names(self) -> list[str]:
+        return list(dict.fromkeys([*self.require, *self.exclude, *self.raises]))
+
+
+@dataclass
 class Pattern:
     """One way a rule can match (an alternative of ``match``)."""
 
@@ -224,6 +245,7 @@ class Rule:
     override: bool = False  # replaces a rule of the same id from an earlier pack (override: true)
     overrides: str | None = None  # the file of the rule it replaced (set by load_rules)
     consequence_of: list[str] = field(default_factory=list)  # rule ids this failure follows from
+    platform: PlatformFilter = field(default_factory=PlatformFilter)
     path: str | None = None
     line: int | None = None
 
