@@ -11,7 +11,7 @@ from triage.ingest import Input
 from triage.report.analyze import analyze_inputs
 from triage.rulepack import load_rules
 
-from .conftest import FOUNDING, QEMU_LOG, parse_text
+from .conftest import FOUNDING, QEMU_LOG, ROOT, parse_text
 
 #: the real sysrq crash of the QEMU sample (lines 402-427), as the console printed it
 SYSRQ = "\n".join(QEMU_LOG.read_text().splitlines()[401:427]) + "\n"
@@ -66,9 +66,10 @@ def test_specific_root_cause_buckets_by_diagnosis():
 
 
 def test_generic_root_cause_buckets_by_crash():
-    report = analyze_inputs([Input.from_text(SYSRQ, "sysrq")], load_rules([]))
-    fp = fingerprint(report)
-    assert fp.diagnosis.generic and fp.bucket_basis == "crash" and fp.bucket_title == _signature(SYSRQ).title
+    gpf = ROOT / "tests" / "corpus" / "real" / "102-iommu-list-ftdi-xhci-page-faults-qp-kernlog-and-quoted-gpf.log"
+    fp = fingerprint(analyze_inputs([Input.from_arg(str(gpf))], load_rules([])))
+    assert fp.diagnosis.rule_id.startswith("GENERIC-") and fp.diagnosis.generic and fp.bucket_basis == "crash"
+    assert fp.bucket_title == "general protection fault in prefetch_freepointer"
 
 
 def test_rcu_stall_flavours_are_one_class():
