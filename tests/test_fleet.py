@@ -334,3 +334,11 @@ def test_sosreport_tree_and_tarball_are_one_capture_each_with_their_host(tmp_pat
     assert rows["node9.example.org"]["layout"] == "sosreport" and rows["node9.example.org"]["host_from"] == "sosreport"
     assert rows["node9.example.org"]["rule_id"] == "SNP-KDUMP-CWB-TIMEOUT"
     assert rows["node10"]["layout"] == "sosreport" and rows["node10"]["origin"].endswith("/sosreport-node10-2026-12-02-fedcba.tar.xz")
+
+
+def test_globs_expand_and_hosts_come_from_below_their_root(fleet, tmp_path):
+    store = open_store(str(tmp_path / "f.db"))
+    summary = scan([str(fleet / "host*" / "console.log")], store, jobs=1)
+    store.close()
+    rows = _rows(tmp_path / "f.db")
+    assert summary.found == 3 and sorted(r["host"] for r in rows) == ["hostB", "hostC", "test-ubnt"]
