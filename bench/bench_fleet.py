@@ -145,6 +145,8 @@ def throughput(count: int, runs: int) -> None:
     per_capture = statistics.median(r["bytes"] for r in results["j2"]) / count
     failed = max(r["failed"] for v in results.values() for r in v)
     print(f"throughput on {count} captures from real samples (median of {runs}; {failed} failed at most):")
+    for name, values in results.items():
+        print(f"  runs {name}: " + ", ".join(f"{count / r['seconds']:.0f}" for r in values) + " captures/s")
     print(f"  -j1 {rate['j1']:.0f} captures/s, -j2 {rate['j2']:.0f} captures/s, Dask 2 workers "
           f"{rate['dask2']:.0f} captures/s")
     speedup = med["j1"] / med["j2"]

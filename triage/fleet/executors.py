@@ -57,8 +57,13 @@ def _pool(jobs: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=jobs, initializer=_quiet_worker)
 
 
+#: batches in flight per worker: enough that workers never wait while the coordinator writes a batch
+#: of outcomes to the store, few enough that a dead worker leaves little to re-run one by one
+IN_FLIGHT = 8
+
+
 def run_pool(units: Sequence[Unit], settings: Settings, jobs: int) -> Iterator[tuple[Unit, list[Outcome]]]:
-    """Run the units on a local process pool, at most jobs*2 batches in flight."""
+    """Run the units on a local process pool, at most IN_FLIGHT batches per worker in flight."""
     work = batches(units, jobs)
     work.reverse()
     pool = _pool(jobs)
@@ -66,7 +71,7 @@ def run_pool(units: Sequence[Unit], settings: Settings, jobs: int) -> Iterator[t
     suspects: list[Unit] = []
     try:
         while work or flight:
-            while work and len(flight) < jobs * 2:
+            while work and len(flight) < jobs * IN_FLIGHT:
                 batch = work.pop()
                 flight[pool.submit(run_batch, batch, settings)] = batch
             done, _ = wait(flight, return_when=FIRST_COMPLETED)
@@ -93,16 +98,20 @@ def run_pool(units: Sequence[Unit], settings: Settings, jobs: int) -> Iterator[t
 
 
 def _one_by_one(units: list[Unit], settings: Settings) -> Iterator[tuple[Unit, list[Outcome]]]:
-    """The units that were in flight when a worker died, each alone in a fresh process."""
-    for unit in units:
-        pool = _pool(1)
-        try:
-            results = pool.submit(run_batch, [unit], settings).result()
-            yield unit, results[0]
-        except BrokenProcessPool:
-            yield unit, _died(unit, "the process ended while running it alone")
-        finally:
-            pool.shutdown(wait=False, cancel_futures=True)
+    """The units that were in flight when a worker died, each alone in a one-process pool (a fresh
+    one after each death): the unit that kills it is the culprit, the others are diagnosed."""
+    pool = _pool(1)
+    try:
+        for unit in units:
+            try:
+                results = pool.submit(run_batch, [unit], settings).result()
+                yield unit, results[0]
+            except BrokenProcessPool:
+                yield unit, _died(unit, "the process ended while running it alone")
+                pool.shutdown(wait=False, cancel_futures=True)
+                pool = _pool(1)
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def run_dask(units: Sequence[Unit], settings: Settings, scheduler: str | object,
