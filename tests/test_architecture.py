@@ -6,7 +6,7 @@ Checked from the source with ``ast`` (lazy imports inside functions count too):
     drgn_plugin ------/        \\        \\-> ingest  -> model
                                 \\-> vmcore -> model
 
-(preflight sits above report: it may use everything below, only cli imports it; the drgn plugin
+(preflight and fleet sit above report: they may use everything below, only cli imports them; the drgn plugin
 sits beside the CLI: drgn imports it through its entry point, nothing else does)
 """
 from __future__ import annotations
@@ -30,7 +30,9 @@ ALLOWED = {
     "report": {"engine", "rulepack", "ingest", "vmcore", "model", "errors", "paths"},
     "preflight": {"report", "engine", "rulepack", "ingest", "model", "errors", "paths"},
     "drgn_plugin": {"report", "vmcore", "model", "errors", "paths"},
-    "cli": {"preflight", "report", "engine", "rulepack", "ingest", "vmcore", "model", "errors", "paths",
+    # fleet triage sits above the report stage: it diagnoses with it, nothing but the CLI imports it
+    "fleet": {"report", "engine", "rulepack", "ingest", "model", "errors", "paths", "__init__"},
+    "cli": {"preflight", "fleet", "report", "engine", "rulepack", "ingest", "vmcore", "model", "errors", "paths",
             "__init__"},
     "__init__": {"report", "engine", "rulepack", "ingest", "vmcore", "model", "errors", "paths"},
     "__main__": {"cli"},

@@ -132,6 +132,12 @@ def _cmd_vmcore(options: argparse.Namespace) -> int:
     return _status(report, options.fail_on)
 
 
+def _cmd_fleet(options: argparse.Namespace) -> int:
+    from .fleet import run_fleet_command
+
+    return run_fleet_command(options)
+
+
 def _cmd_preflight(options: argparse.Namespace) -> int:
     from ..preflight import run_preflight
     from ..preflight.render import render_preflight
@@ -143,5 +149,5 @@ def _cmd_preflight(options: argparse.Namespace) -> int:
 
 HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "analyze": _cmd_analyze, "events": _cmd_events, "boots": _cmd_boots, "rules": _cmd_rules,
-    "vmcore": _cmd_vmcore, "preflight": _cmd_preflight,
+    "vmcore": _cmd_vmcore, "preflight": _cmd_preflight, "fleet": _cmd_fleet,
 }

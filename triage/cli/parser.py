@@ -7,10 +7,11 @@ from .. import __version__
 from ..errors import UsageError
 from ..model import FAIL_LEVELS, MESSAGE_KINDS, REPORT_KINDS
 from ..preflight.model import FAIL_ON
+from .fleet import add_fleet_parser
 
 __all__ = ["COMMANDS", "EVENT_KINDS", "PREFLIGHT_FAIL_ON", "build_parser"]
 
-COMMANDS = ("analyze", "events", "boots", "rules", "vmcore", "preflight")
+COMMANDS = ("analyze", "events", "boots", "rules", "vmcore", "preflight", "fleet")
 _FORMATS = ("rich", "json", "markdown", "html")
 #: what ``events --kind`` accepts: every kind the parser emits
 EVENT_KINDS = tuple(REPORT_KINDS) + tuple(MESSAGE_KINDS) + ("message",)
@@ -19,9 +20,10 @@ PREFLIGHT_FAIL_ON = FAIL_ON
 
 USAGE = ("snp-triage [analyze] FILE... [options]\n"
          "       snp-triage events FILE... | boots FILE... | rules list|show|lint|test | vmcore VMCORE\n"
-         "       snp-triage preflight [--root DIR]")
+         "       snp-triage preflight [--root DIR] | fleet scan PATH... | fleet report")
 EPILOG = ("commands: analyze (the default: the diagnosis), events (JSON Lines), boots (the boots of each "
-          "capture), rules (the rule packs), vmcore (a crashed kernel's memory), preflight (will this host's kdump work?); 'snp-triage COMMAND --help'.  "
+          "capture), rules (the rule packs), vmcore (a crashed kernel's memory), preflight (will this host's kdump "
+          "work?), fleet (many captures: scan into a store, report buckets); 'snp-triage COMMAND --help'.  "
           "Exit status: 0 no finding at or above --fail-on, 1 findings, 2 usage or input error (also when an "
           "input could be read only in part), 3 every input was empty.")
 _FORMAT_HELP = ("output: rich (a terminal report), json (schema in the README), markdown (for a bug or a mail), "
@@ -114,4 +116,5 @@ def build_parser() -> dict[str, argparse.ArgumentParser]:
                            help="lowest check verdict that makes the exit status 1 (default: risk; never: always 0)")
     preflight.add_argument("--rules", action="append", default=[], metavar="DIR", help="add a custom rule pack")
     parsers["preflight"] = preflight
+    add_fleet_parser(parsers, _Parser)
     return parsers

@@ -19,7 +19,7 @@ from .capturesets import Expanded, expand, is_capture_set, local_dump
 from .crosscheck import cross_check
 from .quality import assess
 
-__all__ = ["analyze", "analyze_program", "analyze_vmcore", "explain_rule", "why_not"]
+__all__ = ["analyze", "analyze_inputs", "analyze_program", "analyze_vmcore", "explain_rule", "why_not"]
 
 
 def analyze(
@@ -96,6 +96,13 @@ def _with_sets(report: Report, expanded: Expanded, vmcore_given: bool) -> Report
     report.capture_sets = expanded.summaries(vmcore_given)
     report.quality = expanded.notes + report.quality
     return report
+
+
+def analyze_inputs(inputs: Sequence[Input], rules: Sequence[Rule]) -> Report:
+    """The main job on inputs already opened by the caller (in-memory archive members, named captures),
+    with a rule list loaded once: what a fleet scan's workers run for every capture."""
+    captures, weights = _summarised(list(inputs), list(rules))  # bounded, as the main job
+    return _diagnose(captures, list(rules), None, None, None, weights)
 
 
 def _distinct(files: Sequence[str]) -> list[str]:
