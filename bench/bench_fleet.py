@@ -37,7 +37,9 @@ def _syzkaller_log(path: Path) -> tuple[dict, bytes]:
     return load_syzkaller(path)
 
 
-def quality() -> None:
+def bucket_agreement() -> tuple[float, float, int, int]:
+    """Pairwise (precision, recall) of the fleet buckets against syzkaller's titles, the captures
+    bucketed and those with no report found (tests/test_fleet_fingerprint.py asserts the targets)."""
     from triage.fleet.task import record_of
     from triage.ingest import Input
     from triage.report.analyze import analyze_inputs
@@ -66,8 +68,12 @@ def quality() -> None:
     same_title = pairs(collections.Counter(t for t, _ in items))
     precision = same_both / same_bucket if same_bucket else 1.0
     recall = same_both / same_title if same_title else 1.0
-    print(f"bucket quality on {len(items)} syzkaller captures ({unbucketed} with no report found, left out): "
-          f"{same_bucket} same-bucket pairs, {same_title} same-title pairs")
+    return precision, recall, len(items), unbucketed
+
+
+def quality() -> None:
+    precision, recall, bucketed, unbucketed = bucket_agreement()
+    print(f"bucket quality on {bucketed} syzkaller captures ({unbucketed} with no report found, left out)")
     print(f"  pairwise precision {precision:.3f}   target >= 0.95   {'ok' if precision >= 0.95 else 'MISSED'}")
     print(f"  pairwise recall    {recall:.3f}   target >= 0.85   {'ok' if recall >= 0.85 else 'MISSED'}")
 

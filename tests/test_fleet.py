@@ -93,14 +93,16 @@ def test_a_new_fingerprint_version_rebuckets_and_maps_old_to_new(fleet, tmp_path
     store = open_store(str(db))
     scan([str(fleet / "lkml")], store, jobs=1)
     old = _rows(db)[0]["bucket"]
-    monkeypatch.setattr(fingerprint, "FINGERPRINT_VERSION", 2)
-    monkeypatch.setattr(scan_module, "FINGERPRINT_VERSION", 2)
+    current = fingerprint.FINGERPRINT_VERSION
+    monkeypatch.setattr(fingerprint, "FINGERPRINT_VERSION", current + 1)
+    monkeypatch.setattr(scan_module, "FINGERPRINT_VERSION", current + 1)
     again = scan([str(fleet / "lkml")], store, jobs=1)  # the pool forks: workers see version 2 too
     moves = store.bucket_moves()
     store.close()
     new = _rows(db)[0]
-    assert again.diagnosed == 1 and new["fp_version"] == 2 and new["bucket"] != old
-    assert moves == [{"old_version": 1, "old_bucket": old, "new_version": 2, "new_bucket": new["bucket"], "captures": 1}]
+    assert again.diagnosed == 1 and new["fp_version"] == current + 1 and new["bucket"] != old
+    assert moves == [{"old_version": current, "old_bucket": old, "new_version": current + 1,
+                      "new_bucket": new["bucket"], "captures": 1}]
 
 
 def test_interrupted_scan_leaves_a_consistent_store_and_resumes(fleet, tmp_path):

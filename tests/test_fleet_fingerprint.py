@@ -11,7 +11,7 @@ from triage.ingest import Input
 from triage.report.analyze import analyze_inputs
 from triage.rulepack import load_rules
 
-from .conftest import FOUNDING, QEMU_LOG, ROOT, parse_text
+from .conftest import FOUNDING, QEMU_LOG, ROOT, parse_text, shared
 
 #: the real sysrq crash of the QEMU sample (lines 402-427), as the console printed it
 SYSRQ = "\n".join(QEMU_LOG.read_text().splitlines()[401:427]) + "\n"
@@ -90,3 +90,55 @@ def test_normalize_title_is_idempotent_and_keeps_no_number(text):
     once = normalize_title(text)
     assert normalize_title(once) == once
     assert not re.search(r"(?<![\w])\d+(?![\w])", once.replace("NUM", "").replace("ADDR", ""))
+
+
+def _syzkaller_fingerprint(name: str):
+    from .test_corpus import load_syzkaller
+
+    _, log = load_syzkaller(shared("corpus", "syzkaller", name))
+    return fingerprint(analyze_inputs([Input.from_text(log, name)], load_rules([])))
+
+
+def test_kasan_access_is_part_of_the_title_in_either_kernel_format():
+    # 16: "BUG: KASAN: use-after-free in remove_wait_queue+0xfb/0x120 at addr ..." then "Write of size 8
+    # by task ..." (before 4.11); 147: "Read of size 8 at addr ... by task ..." after a header naming
+    # __lock_acquire: syzkaller titles them "... Write in remove_wait_queue" and "... Read in ..."
+    write, read = _syzkaller_fingerprint("16"), _syzkaller_fingerprint("147")
+    assert write.bucket_title == "BUG: KASAN: use-after-free Write in remove_wait_queue"
+    assert read.bucket_title == "BUG: KASAN: use-after-free Read in remove_wait_queue"
+    assert write.bucket != read.bucket
+
+
+def test_waits_of_one_family_share_a_bucket():
+    # syzkaller titles all three "INFO: task hung in synchronize_rcu": 179 hangs in synchronize_sched,
+    # 432 in synchronize_rcu_expedited, 435 in __synchronize_srcu
+    prints = [_syzkaller_fingerprint(n) for n in ("179", "432", "435")]
+    assert {p.bucket_title for p in prints} == {"INFO: task hung in synchronize_rcu"}
+    assert len({p.bucket for p in prints}) == 1
+
+
+def test_a_trusty_tee_panic_is_the_crash_not_the_warning_it_causes():
+    # 353/354: the secure world's ASSERT, then the kernel's WARNING in trusty_std_call32 (one
+    # "trusty: " record cut by another in 353)
+    chan, ref = _syzkaller_fingerprint("353"), _syzkaller_fingerprint("354")
+    assert chan.bucket_title.startswith("trusty: ASSERT FAILED: !list_in_list(&chan->node)")
+    assert ref.bucket_title.startswith("trusty: ASSERT FAILED: list_in_list(&ref->ref_node)")
+    assert chan.bucket != ref.bucket
+
+
+def test_the_first_report_is_the_crash():
+    # 195: the KASAN wild-memory-access in sg_read comes first, the general protection fault after it
+    assert _syzkaller_fingerprint("195").bucket_title == "BUG: KASAN: wild-memory-access Read in sg_read"
+
+
+def test_bucket_agreement_with_syzkaller_titles_meets_the_targets():
+    """Issue 12's yardstick, also printed by bench/bench_fleet.py: pairwise precision >= 0.95, recall >= 0.85."""
+    import importlib.util
+
+    shared("corpus", "syzkaller")
+    spec = importlib.util.spec_from_file_location("bench_fleet", ROOT / "bench" / "bench_fleet.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    precision, recall, bucketed, _ = bench.bucket_agreement()
+    assert bucketed >= 590
+    assert precision >= 0.95 and recall >= 0.85, (precision, recall)

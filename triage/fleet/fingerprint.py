@@ -31,7 +31,7 @@ __all__ = ["FINGERPRINT_VERSION", "TOP_FRAMES", "CrashSignature", "Diagnosis", "
            "crash_signature", "diagnosis_key", "fingerprint", "normalize_title"]
 
 #: bumped whenever a key below is computed differently (the store re-buckets older captures)
-FINGERPRINT_VERSION = 1
+FINGERPRINT_VERSION = 2
 #: frames hashed, innermost first, after the plumbing
 TOP_FRAMES = 5
 #: report kinds in the order the primary crash is chosen (a bare call trace only when nothing else)
@@ -60,9 +60,35 @@ _VARIABLE = (
 #: lockdep's reports of a lock order it objects to are one class, a possible deadlock
 #: (kernel/locking/lockdep.c: print_circular_bug_header(), print_deadlock_bug())
 _LOCKDEP_DEADLOCK = re.compile(r"^WARNING: possible (?:circular locking dependency|recursive locking) detected")
-#: a KASAN report's access kind, from its second line ("Read of size 8 at addr ...", mm/kasan/report.c
-#: print_error_description()): a read and a write past one object are two failures
-_KASAN_ACCESS = re.compile(r"\b(Read|Write) of size \d+")
+#: one failure printed in the words of several kernel generations, folded to one class:
+#: - KASAN's bad free: "double-free or invalid-free" until 5.x, then "double-free" or "invalid-free"
+#:   apart (mm/kasan/report.c kasan_report_invalid_free()); the class is a free of what is no object
+#: - the stack guard page: "BUG: stack guard page was hit at", later with the stack's name
+#:   ("BUG: TASK stack guard page was hit at", arch/x86/kernel/traps.c handle_stack_overflow())
+#: - the x86 #GP on a bad selector, "segment-related general protection fault" (traps.c since 5.9)
+#: - the frame unwinder's complaints about a corrupt stack (arch/x86/kernel/unwind_frame.c
+#:   update_stack_state(): "kernel stack regs at ADDR in COMM:PID has bad 'bp' value ADDR"): the
+#:   address and the task are no part of the class
+_CLASS_FOLDS = (
+    (re.compile(r"KASAN: (?:double-free or invalid-free|double-free|invalid-free)\b"), "KASAN: invalid-free"),
+    (re.compile(r"BUG: (?:\w+ )?stack guard page was hit\b.*"), "BUG: stack guard page was hit"),
+    (re.compile(r"^segment-related general protection fault"), "general protection fault"),
+    (re.compile(r"^(WARNING: kernel stack (?:regs|frame pointer)) at .* (has bad (?:'\w+' )?value)\b.*"), r"\1 \2"),
+)
+#: functions that only wait for another part of the kernel, folded to the family they belong to: a
+#: task hung or a CPU stuck in any of them is one failure, whichever variant the kernel version used
+#: - RCU grace-period waits (kernel/rcu/tree.c synchronize_rcu(), synchronize_rcu_expedited() in
+#:   tree_exp.h, synchronize_sched() until 4.20 folded it into synchronize_rcu(), kernel/rcu/srcutree.c
+#:   synchronize_srcu(), __synchronize_srcu())
+#: - cross-CPU calls waiting for their IPI to be served (kernel/smp.c smp_call_function_single(),
+#:   smp_call_function_many(), smp_call_function_many_cond())
+_FUNCTION_FAMILIES = {
+    "synchronize_rcu_expedited": "synchronize_rcu", "synchronize_sched": "synchronize_rcu",
+    "synchronize_sched_expedited": "synchronize_rcu", "synchronize_srcu": "synchronize_rcu",
+    "__synchronize_srcu": "synchronize_rcu", "synchronize_srcu_expedited": "synchronize_rcu",
+    "smp_call_function_single": "smp_call_function", "smp_call_function_many": "smp_call_function",
+    "smp_call_function_many_cond": "smp_call_function",
+}
 #: a WARN() in library code or in an API's argument checks is about its caller's misuse, not the
 #: library: lib/ holds the generic helpers (lib/refcount.c refcount_warn_saturate(), lib/debugobjects.c
 #: debug_print_object(), lib/kobject.c kobject_add_internal(), lib/list_debug.c); usb_submit_urb()
@@ -82,6 +108,8 @@ def normalize_title(title: str) -> str:
         text = pattern.sub("", text)
     text = _RCU_STALL.sub("INFO: rcu detected stall", text)
     text = _LOCKDEP_DEADLOCK.sub("WARNING: possible deadlock", text)
+    for pattern, folded in _CLASS_FOLDS:
+        text = pattern.sub(folded, text)
     text = _HEX.sub("ADDR", text)
     text = _NUM.sub("NUM", text)
     return _SPACES.sub(" ", text).strip(" :")
@@ -206,14 +234,12 @@ def crash_signature(event: Event, trace: Event | None = None) -> CrashSignature:
         event = Event(event.kind, event.source, event.boot, event.line, event.end_line, event.text,
                       event.timestamp, fields={**trace.fields, **{k: v for k, v in event.fields.items() if v}})
     guilty = normalize_function(guilty_raw) if guilty_raw else None
+    guilty = _FUNCTION_FAMILIES.get(guilty, guilty) if guilty else None
     klass = title
     own = event.fields.get("guilty_function")
     if own and title.endswith(" in " + own):
         klass = title[: -len(" in " + own)]
     klass = normalize_title(klass)
-    if "KASAN: " in klass and not klass.endswith(("Read", "Write")):
-        access = next((m.group(1) for m in map(_KASAN_ACCESS.search, event.text[:6]) if m), None)
-        klass = f"{klass} {access}" if access else klass
     frames = _stack_tokens(event)
     if guilty and _LIBRARY_WARNING.match(klass):
         guilty = _caller_of(guilty, frames) or guilty
@@ -265,10 +291,13 @@ def _with_traces(events: list[Event]):
 
 
 def _primary(signatures: tuple[CrashSignature, ...]) -> CrashSignature | None:
-    for kind in _PRIMARY_KINDS:
-        for sig in signatures:
-            if sig.kind == kind:
-                return sig
+    """The capture's crash: its first report (what follows a first oops is most often its consequence,
+    as syzkaller's report parser also takes the first); a panic only when no report came before it
+    to explain it, a bare call trace only when nothing else was printed."""
+    for kinds in (_PRIMARY_KINDS[:4], ("kernel_panic",), ("call_trace",)):
+        found = [s for s in signatures if s.kind in kinds]
+        if found:
+            return found[0]
     return None
 
 

@@ -76,6 +76,9 @@ REPORTER = re.compile("^(?:" + _family(
     # a file system's or Rust's own assertion/panic helpers (fs/btrfs/messages.c, fs/reiserfs/prints.c)
     r"\w*assertfail", r"assfail", r"_*reiserfs_panic", r"rust_begin_unwind", r"\w*rust_begin_unwind",
     r"rust_helper_BUG",
+    # Rust's core::panicking (v0-mangled "_RN...4core9panicking..."): panic_fmt() and the overflow
+    # panics raised for the caller's arithmetic (library/core/src/panicking.rs)
+    r"_RN\w*4core9panicking\w*",
     r"\w+_BUG", r"panic_bad_stack", r"handle_bad_stack", r"__bad_stack",
     r"handle_(?:overflow|null_ptr_deref|misaligned_access|object_size_mismatch)", r"skb_panic", r"skb_over_panic",
     r"skb_under_panic",

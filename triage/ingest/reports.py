@@ -33,7 +33,7 @@ HEADER_KIND = {
     "PANIC": "kernel_panic",
     "PAGE_FAULT": "oops", "GPF": "oops", "INVALID_OPCODE": "oops", "DIVIDE_ERROR": "oops",
     "OOPS_LINE": "oops", "ARM_OOPS": "oops",
-    "KERNEL_BUG": "bug", "KMEMLEAK": "bug", "UBSAN": "bug", "BUG": "bug",
+    "KERNEL_BUG": "bug", "KMEMLEAK": "bug", "UBSAN": "bug", "BUG": "bug", "TRUSTY_PANIC": "bug",
     "WARNING": "warning", "SELF_CHECK": "warning", "LOCKDEP_INFO": "warning",
     "SOFT_LOCKUP": "lockup", "WORKQUEUE_LOCKUP": "lockup", "HARD_LOCKUP": "lockup",
     "HUNG_TASK": "lockup", "HUNG_TASK_TAIL": "lockup", "RCU_STALL": "lockup",
@@ -269,6 +269,11 @@ def title(kind: str, header: Classified | None, fields: dict[str, Any]) -> str:
         text = f"WARNING at {fields['warn_where']}"
     elif header is not None and header.cls == "WARNING" and fields.get("warn_function"):
         text = "WARNING"
+    elif header is not None and header.cls == "TRUSTY_PANIC":
+        # syzkaller's words: "trusty: ASSERT FAILED: <condition>", "trusty: panic: <what>"
+        if "trusty_assert" in fields:
+            return f"trusty: ASSERT FAILED: {fields['trusty_assert']}".strip()
+        return f"trusty: panic: {fields.get('trusty_what', '')}".strip()
     elif header is not None and header.cls == "KERNEL_BUG":
         text = f"kernel BUG at {fields.get('bug_file')}:{fields.get('bug_line')}"
     elif header is not None and header.cls == "SOFT_LOCKUP":
@@ -277,6 +282,11 @@ def title(kind: str, header: Classified | None, fields: dict[str, Any]) -> str:
         text = "INFO: task hung"
     elif header is not None and header.cls == "CPU_LINE":
         text = "dump_stack trace"
+    elif header is not None and header.cls == "BUG" and fields.get("kasan_access") and "KASAN: " in text:
+        # syzkaller's titles name the access: "KASAN: use-after-free Read in f" (mm/kasan/report.c
+        # prints it on the next line; before 4.11 the header ended "at addr ADDR")
+        text = re.sub(r"\s+in [\w.$]+(?:\+0x[0-9a-f]+/0x[0-9a-f]+)?(?: at addr \S+)?\s*$", "", text)
+        text = f"{text} {fields['kasan_access']}"
     text = re.sub(r"\s+in [\w.$]+(?:\+0x[0-9a-f]+/0x[0-9a-f]+)?\s*$", "", text)
     guilty = fields.get("guilty_function")
     return f"{text} in {guilty}" if guilty else text
