@@ -30,13 +30,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -45,28 +43,9 @@ sys.path.insert(0, str(HERE))
 
 import gen_capture  # noqa: E402
 import real_noise  # noqa: E402
-from bench_ingest import LAUNCHER, READ_BLOCK, Run  # noqa: E402
+from bench_ingest import LAUNCHER, READ_BLOCK, Run, Series  # noqa: E402
 
 CASES = ("noise", "storm", "boots", "findings", "stream", "cores")
-
-
-@dataclass
-class Series:
-    label: str
-    runs: list[Run] = field(default_factory=list)
-
-    @property
-    def median(self) -> float:
-        return statistics.median(r.wall for r in self.runs)
-
-    @property
-    def rss_mb(self) -> float:
-        return max(r.rss_kib for r in self.runs) * 1024 / 1e6
-
-    @property
-    def spread(self) -> str:
-        walls = [r.wall for r in self.runs]
-        return f"{min(walls):.2f}-{max(walls):.2f}"
 
 
 def run(cmd: list[str], env: dict[str, str] | None = None, feed=None) -> Run:
