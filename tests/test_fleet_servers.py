@@ -61,6 +61,54 @@ def test_dask_cluster_with_a_worker_killed_accounts_for_every_capture_once(tmp_p
     assert all(r["status"] == "done" or r["reason"].startswith("worker died") for r in rows)
 
 
+try:
+    from distributed import WorkerPlugin as _WorkerPlugin
+except ImportError:  # the Dask tests skip
+    _WorkerPlugin = object
+
+
+class _Deadly(_WorkerPlugin):
+    """A Dask worker plugin that makes one capture kill the worker process that diagnoses it (a
+    capture that crashes the interpreter), in every worker the nanny starts."""
+
+    name = "snp-triage-deadly"
+
+    def __init__(self, victim: str) -> None:
+        self.victim = victim
+
+    def setup(self, worker) -> None:
+        from triage.fleet import executors
+
+        real, victim = executors.run_unit, self.victim
+
+        def deadly(unit, settings):
+            if unit.origin.endswith(victim):
+                os._exit(9)
+            return real(unit, settings)
+
+        executors.run_unit = deadly
+
+
+def test_dask_a_capture_that_kills_its_workers_fails_alone(tmp_path):
+    """A batch whose worker died is re-run unit by unit: only the capture that kills every worker
+    it runs on ends failed (Dask's KilledWorker), the rest of its batch is diagnosed."""
+    distributed = pytest.importorskip("distributed", reason="Dask distributed is in the test extra")
+    corpus, _ = _many(tmp_path, 64)  # 4 units a task: the victim shares its batch with three
+    victim = "007.log"
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                                  silence_logs=50) as cluster, distributed.Client(cluster) as client:
+        client.register_plugin(_Deadly(victim))
+        store = open_store(str(tmp_path / "f.db"))
+        summary = scan([str(corpus)], store, scheduler=client)
+        rows = store.rows(("done", "failed", "pending"))
+        store.close()
+    failed = [r for r in rows if r["status"] == "failed"]
+    assert [Path(r["origin"]).name for r in failed] == [victim]
+    assert failed[0]["reason"].startswith("worker died while diagnosing it (Dask KilledWorker")
+    assert summary.diagnosed + summary.failed + summary.duplicate == summary.found == len(os.listdir(corpus))
+    assert sum(r["status"] == "done" for r in rows) == len(rows) - 1
+
+
 def _pg_bin() -> str | None:
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     if found:
