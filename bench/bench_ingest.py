@@ -43,6 +43,18 @@ TARGET_RSS_MB = 200.0
 READ_BLOCK = 1 << 20
 
 
+def drain(fd: int) -> tuple[int, bytes]:
+    """Read a command's output to its end in blocks, as it prints it: lines counted, first bytes kept."""
+    lines, head = 0, b""
+    while True:
+        block = os.read(fd, READ_BLOCK)
+        if not block:
+            return lines, head
+        lines += block.count(b"\n")
+        if len(head) < 256:
+            head += block[:256]
+
+
 @dataclass
 class Run:
     wall: float
@@ -100,16 +112,7 @@ def run(cmd: list[str], env: dict[str, str] | None = None) -> Run:
     with tempfile.TemporaryFile() as err, tempfile.NamedTemporaryFile("r") as result:
         launcher = [sys.executable, "-I", "-S", "-c", LAUNCHER, result.name]
         proc = subprocess.Popen(launcher + cmd, stdout=subprocess.PIPE, stderr=err, env=env)
-        lines = 0
-        head = b""
-        fd = proc.stdout.fileno()
-        while True:  # count what the command prints, in blocks, as it prints it
-            block = os.read(fd, READ_BLOCK)
-            if not block:
-                break
-            lines += block.count(b"\n")
-            if len(head) < 256:
-                head += block[:256]
+        lines, head = drain(proc.stdout.fileno())
         proc.stdout.close()
         proc.wait()
         fields = result.read().split()

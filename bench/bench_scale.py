@@ -43,7 +43,7 @@ sys.path.insert(0, str(HERE))
 
 import gen_capture  # noqa: E402
 import real_noise  # noqa: E402
-from bench_ingest import LAUNCHER, READ_BLOCK, Run, Series  # noqa: E402
+from bench_ingest import LAUNCHER, Run, Series, drain  # noqa: E402
 
 CASES = ("noise", "storm", "boots", "findings", "stream", "cores")
 
@@ -69,15 +69,7 @@ def run(cmd: list[str], env: dict[str, str] | None = None, feed=None) -> Run:
                         pass
             writer = threading.Thread(target=pump, daemon=True)
             writer.start()
-        lines, head = 0, b""
-        fd = proc.stdout.fileno()
-        while True:
-            block = os.read(fd, READ_BLOCK)
-            if not block:
-                break
-            lines += block.count(b"\n")
-            if len(head) < 256:
-                head += block[:256]
+        lines, head = drain(proc.stdout.fileno())
         proc.stdout.close()
         proc.wait()
         if writer is not None:
